@@ -1,0 +1,95 @@
+import { ConfigError, resolveConfig } from '../../src/config/resolve';
+
+function problemsOf(input: unknown): readonly string[] {
+  try {
+    resolveConfig(input);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('resolveConfig defaults', () => {
+  it('gives dev and prod stacks with the role-based invokers of the seed', () => {
+    const stacks = resolveConfig({});
+    expect(stacks.map((s) => s.environment)).toEqual(['dev', 'prod']);
+    const dev = stacks[0];
+    expect(dev.name).toBe('iam-http-api');
+    expect(dev.region).toBe('us-east-1');
+    expect(dev.cors.allowOrigins).toEqual(['http://127.0.0.1:5173']);
+    expect(dev.lambda).toEqual({ runtime: 'nodejs22.x', memoryMb: 128, timeoutSeconds: 10, architecture: 'arm64', logRetentionDays: 14 });
+    expect(dev.invokers).toEqual({
+      admin: { allow: ['* /*'] },
+      editor: { allow: ['GET /*', 'POST /*', 'PUT /*', 'PATCH /*'] },
+      viewer: { allow: ['GET /*'] },
+    });
+  });
+
+  it('lets an environment override one field of a group and keep the rest', () => {
+    const [prod] = resolveConfig({
+      lambda: { memoryMb: 256 },
+      environments: { prod: { lambda: { timeoutSeconds: 20 }, region: 'eu-west-1' } },
+    });
+    expect(prod.lambda.memoryMb).toBe(256);
+    expect(prod.lambda.timeoutSeconds).toBe(20);
+    expect(prod.lambda.architecture).toBe('arm64');
+    expect(prod.region).toBe('eu-west-1');
+  });
+
+  it('replaces the invokers as a whole rather than merging them', () => {
+    const [dev] = resolveConfig({
+      invokers: { reader: { allow: ['GET /*'] } },
+      environments: { dev: {} },
+    });
+    expect(Object.keys(dev.invokers)).toEqual(['reader']);
+  });
+});
+
+describe('resolveConfig errors name the field, the value and what is allowed', () => {
+  it.each([
+    [{ name: 'My API' }, 'name: "My API" is not allowed; use 2 to 32 lower-case letters, digits and dashes, starting with a letter'],
+    [{ region: 'mars-1' }, 'region: "mars-1" is not an AWS region; use a region code such as "us-east-1" or "eu-west-1"'],
+    [{ lambda: { memoryMb: 64 } }, 'lambda.memoryMb: 64 is not allowed; use a whole number from 128 to 10240'],
+    [{ lambda: { timeoutSeconds: 60 } }, 'lambda.timeoutSeconds: 60 is not allowed; use a whole number from 1 to 30 (an HTTP API stops waiting for its integration after 30 seconds)'],
+    [{ lambda: { architecture: 'arm' } }, 'lambda.architecture: "arm" is not allowed; use one of "arm64", "x86_64"'],
+    [{ lambda: { runtime: 'nodejs18.x' } }, 'lambda.runtime: "nodejs18.x" is not allowed; use one of "nodejs22.x", "nodejs20.x"'],
+    [{ lambda: { logRetentionDays: 10 } }, 'lambda.logRetentionDays: 10 is not allowed; use one of 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653'],
+    [{ lambda: { memorySize: 256 } }, 'lambda.memorySize: unknown setting; allowed here: runtime, memoryMb, timeoutSeconds, architecture, logRetentionDays'],
+    [{ cors: { allowOrigins: ['https://app.example.com/'] } }, 'cors.allowOrigins[0]: "https://app.example.com/" is not an origin; use scheme://host[:port] with no path or trailing slash, or "*"'],
+    [{ throttling: { rateLimit: 0 } }, 'throttling.rateLimit: 0 is not allowed; use a whole number from 1 to 10000'],
+    [{ routes: ['FETCH /items'] }, 'routes[0]: "FETCH /items" is not a route key; use "METHOD /path" with METHOD one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, ANY and path segments that are literal, {param} or a final {proxy+}'],
+    [{ routes: ['OPTIONS /{proxy+}'] }, 'routes[0]: "OPTIONS /{proxy+}" is reserved for the unsigned CORS preflight route the stack creates'],
+    [{ routes: ['GET /a', 'GET /a'] }, 'routes[1]: "GET /a" is listed twice'],
+    [{ invokers: { viewer: { allow: ['GET items'] } } }, 'invokers.viewer.allow[0]: "GET items" is not a rule; use "METHOD /path" with METHOD one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, * and a path that may use * as a wildcard'],
+    [{ invokers: { viewer: { allow: [] } } }, 'invokers.viewer.allow: an empty list is not allowed; give at least one rule such as "GET /*"'],
+    [{ invokers: { Viewer: { allow: ['GET /*'] } } }, 'invokers.Viewer: the name is not allowed; use up to 32 lower-case letters, digits and dashes, starting with a letter'],
+    [{ invokers: { viewer: { allow: ['GET /*'], pgpKey: '' } } }, 'invokers.viewer.pgpKey: "" is not allowed; give a base64-encoded PGP public key or "keybase:<username>"'],
+    [{ environments: {} }, 'environments: an object is not allowed; name at least one environment, e.g. { dev: {} }'],
+    [{ environments: { Prod: {} } }, 'environments.Prod: the name is not allowed; use up to 16 lower-case letters, digits and dashes, starting with a letter'],
+    [{ environments: { prod: { lambda: { memoryMb: 1 } } } }, 'environments.prod.lambda.memoryMb: 1 is not allowed; use a whole number from 128 to 10240'],
+    [{ enviroments: {} }, 'enviroments: unknown setting; allowed here: name, environments, region, lambda, cors, throttling, routes, invokers, accessLogRetentionDays'],
+  ])('%j', (input, message) => {
+    expect(problemsOf(input)).toEqual([message]);
+  });
+
+  it('reports every problem at once, in one error whose message lists them', () => {
+    let error: unknown;
+    try {
+      resolveConfig({ region: 'nowhere', lambda: { memoryMb: 1, architecture: 'sparc' } });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toBe(
+      'Invalid configuration (iam-http-api.config.ts), 3 problems:\n' +
+        '  - region: "nowhere" is not an AWS region; use a region code such as "us-east-1" or "eu-west-1"\n' +
+        '  - lambda.architecture: "sparc" is not allowed; use one of "arm64", "x86_64"\n' +
+        '  - lambda.memoryMb: 1 is not allowed; use a whole number from 128 to 10240',
+    );
+  });
+
+  it('rejects a configuration that is not an object', () => {
+    expect(problemsOf(null)).toEqual(['the configuration must be an object, got null']);
+  });
+});

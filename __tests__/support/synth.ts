@@ -1,0 +1,56 @@
+/** Synthesizes one stack of a configuration in a scratch app, for assertions on its JSON. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Testing } from 'cdktf';
+import { resolveConfig } from '../../src/config/resolve';
+import type { ProjectConfigInput } from '../../src/config/types';
+import { chooseBackend, type BackendEnv } from '../../src/stack/backend';
+import { IamHttpApiStack } from '../../src/stack/iam-http-api-stack';
+
+/** One esbuild output folder per test process, so parallel jest workers never share a file. */
+const buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'iam-http-api-build-'));
+
+export interface SynthResult {
+  /** cdk.tf.json as text, for cdktf's matchers. */
+  readonly json: string;
+  /** cdk.tf.json parsed. */
+  readonly tf: TerraformJson;
+  readonly stack: IamHttpApiStack;
+}
+
+/** The parts of cdk.tf.json the tests read. */
+export interface TerraformJson {
+  readonly terraform: { readonly backend?: Record<string, Record<string, unknown>>; readonly cloud?: Record<string, unknown>; readonly required_providers: Record<string, { source: string; version: string }> };
+  readonly resource: Record<string, Record<string, Record<string, unknown>>>;
+  readonly data: Record<string, Record<string, Record<string, unknown>>>;
+  readonly output: Record<string, { value: unknown; sensitive?: boolean; description?: string }>;
+  readonly provider: Record<string, Record<string, unknown>[]>;
+}
+
+export function synthStack(input: ProjectConfigInput = {}, environment = 'dev', env: BackendEnv = {}): SynthResult {
+  const config = resolveConfig(input).find((c) => c.environment === environment);
+  if (!config) throw new Error(`no environment ${environment} in the configuration`);
+  const app = Testing.app();
+  const stack = new IamHttpApiStack(app, environment, {
+    config,
+    backend: chooseBackend(env, config.name, environment, path.join('cdktf.out', 'stacks', environment)),
+    buildDir,
+  });
+  const json = Testing.synth(stack);
+  return { json, tf: JSON.parse(json) as TerraformJson, stack };
+}
+
+/** The resource `type.name` of a synthesized stack; fails the test when it is missing. */
+export function resourceOf(tf: TerraformJson, type: string, name: string): Record<string, unknown> {
+  const resource = tf.resource[type]?.[name];
+  if (!resource) {
+    throw new Error(`no ${type}.${name}; have: ${Object.keys(tf.resource[type] ?? {}).join(', ') || 'none of that type'}`);
+  }
+  return resource;
+}
+
+/** Parses a resource's JSON policy string (an IAM policy document). */
+export function policyOf(resource: Record<string, unknown>, attribute = 'policy'): { Statement: Array<Record<string, unknown>> } {
+  return JSON.parse(String(resource[attribute]));
+}

@@ -1,0 +1,602 @@
+/**
+ * Test support: run the REAL terraform binary, fully offline, against a moto server.
+ *
+ * - `terraform init` installs hashicorp/aws only from the filesystem mirror (no registry).
+ * - The synthesized stack is used as shipped, except in a throw-away copy:
+ *   the `aws` provider is aimed at moto by an override file, the backend by another,
+ *   and `data.archive_file` (its provider is not in the mirror) is replaced by a zip
+ *   the test builds itself.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { TF_PLUGIN_MIRROR } from './moto-server';
+
+/** Provider source address of the only provider the mirror holds. */
+export const AWS_PROVIDER_ADDRESS = 'registry.terraform.io/hashicorp/aws';
+
+/** Dummy credentials handed to terraform and boto3; moto accepts any. */
+export const TEST_AWS_ACCESS_KEY_ID = 'testing';
+/** Dummy secret; never a real one. */
+export const TEST_AWS_SECRET_ACCESS_KEY = 'testing';
+
+/** Services the provider override points at moto by default. */
+export const DEFAULT_MOTO_SERVICES: readonly string[] = ['apigatewayv2', 'lambda', 'iam', 'sts', 'logs'];
+
+/** Default bound for one terraform command. */
+export const DEFAULT_TF_TIMEOUT_MS = 5 * 60 * 1000;
+
+/** A JSON value (what `JSON.parse` returns). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+/** A JSON object. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/** Result of one terraform (or helper) process. */
+export interface CommandResult {
+  /** Exit code; -1 when killed by a signal or the timeout. */
+  code: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  timedOut: boolean;
+  /** The arguments as run (for messages). */
+  args: string[];
+}
+
+/** Options for {@link runTerraform}. */
+export interface RunTerraformOptions {
+  /** Working directory (the stack copy). */
+  cwd: string;
+  /** Path of the CLI config file from {@link writeOfflineCliConfig}. */
+  cliConfigPath: string;
+  /** AWS region exported as AWS_REGION / AWS_DEFAULT_REGION. Default us-east-1. */
+  region?: string;
+  /** Bound for the command; SIGTERM then SIGKILL. Default 5 min. */
+  timeoutMs?: number;
+  /** Insert `-no-color` after the subcommand when it takes it. Default true. */
+  noColor?: boolean;
+  /** Extra environment (e.g. TF_LOG). Applied last. */
+  env?: Record<string, string>;
+}
+
+/** Everything a test needs to drive terraform in a prepared work dir. */
+export interface OfflineTerraform {
+  /** The stack copy terraform runs in. */
+  workDir: string;
+  /** Temp dir holding the CLI config (and the fake HOME). */
+  cliConfigDir: string;
+  cliConfigPath: string;
+  /** moto endpoint the provider is aimed at. */
+  endpoint: string;
+  /** Region of the default `aws` provider. */
+  region: string;
+  /** Zips built in place of `data.archive_file`, by data source name. */
+  archives: Record<string, PrebuiltArchive>;
+  /** Runs terraform in workDir with the offline env. */
+  run(args: string[], opts?: Partial<Omit<RunTerraformOptions, 'cwd' | 'cliConfigPath'>>): Promise<CommandResult>;
+  /** Removes workDir and cliConfigDir. */
+  cleanup(): void;
+}
+
+/** Attributes of a zip built in place of one `data.archive_file`. */
+export interface PrebuiltArchive {
+  output_path: string;
+  output_size: number;
+  output_base64sha256: string;
+  output_base64sha512: string;
+  output_md5: string;
+  output_sha: string;
+  output_sha256: string;
+  output_sha512: string;
+  id: string;
+}
+
+/** Outcome of `terraform plan -detailed-exitcode`. */
+export type PlanStatus = 'no-changes' | 'changes' | 'error';
+
+/** One `terraform output -json` entry. */
+export interface TerraformOutput {
+  value: JsonValue;
+  sensitive: boolean;
+  type: JsonValue;
+}
+
+// ---------------------------------------------------------------------------
+// small utilities
+
+/** The last `lines` lines of `text` (for failure messages). */
+export function tail(text: string, lines = 40): string {
+  return text.split('\n').slice(-lines).join('\n');
+}
+
+/** A one-paragraph failure description of a command: args, code, output tails. */
+export function describeFailure(res: CommandResult, lines = 40): string {
+  return [
+    `terraform ${res.args.join(' ')} exited ${res.code}${res.timedOut ? ' (timed out)' : ''} after ${res.durationMs} ms`,
+    '--- stderr (tail) ---',
+    tail(res.stderr, lines),
+    '--- stdout (tail) ---',
+    tail(res.stdout, lines),
+  ].join('\n');
+}
+
+function isObject(v: JsonValue | undefined): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Provider blocks in cdktf JSON are a list (`[{...}]`) or a single object. */
+function providerEntries(v: JsonValue | undefined): JsonObject[] {
+  if (Array.isArray(v)) return v.filter(isObject);
+  return isObject(v) ? [v] : [];
+}
+
+function writeJson(file: string, value: JsonValue): void {
+  fs.writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Reads `cdk.tf.json` (or another file) from a directory. */
+export function readStackJson(dir: string, file = 'cdk.tf.json'): JsonObject {
+  const parsed = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as JsonValue;
+  if (!isObject(parsed)) throw new Error(`${file} in ${dir} is not a JSON object`);
+  return parsed;
+}
+
+// ---------------------------------------------------------------------------
+// CLI config, provider override, backend override
+
+/**
+ * Writes a Terraform CLI config that installs hashicorp/aws only from the filesystem
+ * mirror and allows no network install at all. Returns its path.
+ * @param dir directory to write into (created if missing); a fresh temp dir by default.
+ */
+export function writeOfflineCliConfig(dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-cli-'))): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'offline.tfrc');
+  const hcl = [
+    'disable_checkpoint = true',
+    'provider_installation {',
+    '  filesystem_mirror {',
+    `    path    = ${JSON.stringify(TF_PLUGIN_MIRROR)}`,
+    `    include = [${JSON.stringify(AWS_PROVIDER_ADDRESS)}]`,
+    '  }',
+    '  direct {',
+    `    exclude = [${JSON.stringify(AWS_PROVIDER_ADDRESS)}]`,
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+  fs.writeFileSync(file, hcl);
+  return file;
+}
+
+/** Options for {@link buildAwsProviderOverride}. */
+export interface ProviderOverrideOptions {
+  /** moto endpoint, e.g. http://127.0.0.1:40123. */
+  endpoint: string;
+  /** Services aimed at moto. Default {@link DEFAULT_MOTO_SERVICES}. */
+  services?: readonly string[];
+  /** Region when a provider block has none. Default us-east-1. */
+  defaultRegion?: string;
+}
+
+/**
+ * Builds `provider_override.tf.json` content: one override per `aws` provider block of the
+ * stack (matched by alias, as Terraform merges overrides per name+alias), aiming the given
+ * services at moto with test credentials. Credentials validation and the account-id lookup
+ * stay ON, so the provider asks moto's STS and ARNs carry moto's account 123456789012.
+ */
+export function buildAwsProviderOverride(stack: JsonObject, opts: ProviderOverrideOptions): JsonObject {
+  const providers = isObject(stack.provider) ? stack.provider : {};
+  const entries = providerEntries(providers.aws);
+  const blocks = (entries.length > 0 ? entries : [{}]).map((entry): JsonObject => {
+    const endpoints: JsonObject = {};
+    for (const svc of opts.services ?? DEFAULT_MOTO_SERVICES) endpoints[svc] = opts.endpoint;
+    const block: JsonObject = {
+      region: typeof entry.region === 'string' ? entry.region : opts.defaultRegion ?? 'us-east-1',
+      access_key: TEST_AWS_ACCESS_KEY_ID,
+      secret_key: TEST_AWS_SECRET_ACCESS_KEY,
+      skip_credentials_validation: false,
+      skip_requesting_account_id: false,
+      skip_metadata_api_check: true,
+      skip_region_validation: true,
+      endpoints: [endpoints],
+    };
+    if (typeof entry.alias === 'string') block.alias = entry.alias;
+    return block;
+  });
+  return { provider: { aws: blocks } };
+}
+
+/** Region of the default (un-aliased) `aws` provider block, or `fallback`. */
+export function stackRegion(stack: JsonObject, fallback = 'us-east-1'): string {
+  const providers = isObject(stack.provider) ? stack.provider : {};
+  const main = providerEntries(providers.aws).find((p) => p.alias === undefined);
+  return main !== undefined && typeof main.region === 'string' ? main.region : fallback;
+}
+
+/** Writes `provider_override.tf.json` into `workDir` (see {@link buildAwsProviderOverride}). */
+export function writeProviderOverride(workDir: string, stack: JsonObject, opts: ProviderOverrideOptions): string {
+  const file = path.join(workDir, 'provider_override.tf.json');
+  writeJson(file, buildAwsProviderOverride(stack, opts));
+  return file;
+}
+
+/** Writes `backend_override.tf.json`: local state `terraform.tfstate` inside `workDir`. */
+export function writeBackendOverride(workDir: string): string {
+  const file = path.join(workDir, 'backend_override.tf.json');
+  writeJson(file, { terraform: { backend: { local: { path: 'terraform.tfstate' } } } });
+  return file;
+}
+
+// ---------------------------------------------------------------------------
+// data.archive_file replacement
+
+const ZIP_SCRIPT = `
+import os, sys, zipfile, json
+src, out, excludes = sys.argv[1], sys.argv[2], set(json.loads(sys.argv[3]))
+files = []
+if os.path.isdir(src):
+    for root, dirs, names in os.walk(src):
+        dirs.sort()
+        for n in names:
+            full = os.path.join(root, n)
+            rel = os.path.relpath(full, src).replace(os.sep, "/")
+            if rel not in excludes:
+                files.append((rel, full))
+else:
+    files.append((os.path.basename(src), src))
+files.sort()
+os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+    for rel, full in files:
+        info = zipfile.ZipInfo(rel, date_time=(1980, 1, 1, 0, 0, 0))
+        mode = 0o755 if os.access(full, os.X_OK) else 0o644
+        info.external_attr = (0o100000 | mode) << 16
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with open(full, "rb") as f:
+            z.writestr(info, f.read())
+print(len(files))
+`;
+
+/** Strips a leading `${path.module}/` and resolves against `baseDir`. */
+function resolveModulePath(p: string, baseDir: string): string {
+  const stripped = p.replace(/^\$\{path\.module\}\/?/, '');
+  if (stripped.includes('${')) throw new Error(`cannot resolve interpolated archive path: ${p}`);
+  return path.resolve(baseDir, stripped);
+}
+
+/**
+ * Builds a deterministic zip (sorted entries, 1980-01-01 timestamps, 0644/0755 modes)
+ * of a directory or single file with python3's zipfile, and returns archive_file-style
+ * attributes computed from the bytes written.
+ */
+export function buildDeterministicZip(source: string, outPath: string, excludes: readonly string[] = []): PrebuiltArchive {
+  if (!fs.existsSync(source)) throw new Error(`archive source ${source} does not exist`);
+  const res = spawnSync('python3', ['-c', ZIP_SCRIPT, source, outPath, JSON.stringify(excludes)], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (res.status !== 0) throw new Error(`zip build failed (${String(res.status)}): ${res.stderr}`);
+  if (Number(res.stdout.trim()) === 0) throw new Error(`archive source ${source} holds no files`);
+  const bytes = fs.readFileSync(outPath);
+  const digest = (alg: string, enc: 'hex' | 'base64'): string => crypto.createHash(alg).update(bytes).digest(enc);
+  return {
+    output_path: outPath,
+    output_size: bytes.length,
+    output_base64sha256: digest('sha256', 'base64'),
+    output_base64sha512: digest('sha512', 'base64'),
+    output_md5: digest('md5', 'hex'),
+    output_sha: digest('sha1', 'hex'),
+    output_sha256: digest('sha256', 'hex'),
+    output_sha512: digest('sha512', 'hex'),
+    id: digest('sha1', 'hex'),
+  };
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Replaces references to `data.archive_file.<name>.<attr>` inside one string. */
+function replaceArchiveRefsInString(s: string, name: string, attrs: PrebuiltArchive): string {
+  const ref = new RegExp(`data\\.archive_file\\.${escapeRegExp(name)}\\.([A-Za-z0-9_]+)`, 'g');
+  const lookup = (attr: string): string => {
+    if (!(attr in attrs)) throw new Error(`unsupported reference data.archive_file.${name}.${attr}`);
+    return String(attrs[attr as keyof PrebuiltArchive]);
+  };
+  const whole = new RegExp(`^\\$\\{data\\.archive_file\\.${escapeRegExp(name)}\\.([A-Za-z0-9_]+)\\}$`).exec(s);
+  if (whole !== null) return lookup(whole[1] ?? '');
+  // Inside a larger template: substitute an HCL string literal within each ${ ... }.
+  return s.replace(/\$\{([^{}]*)\}/g, (m: string, expr: string) =>
+    ref.test(expr) ? `\${${expr.replace(ref, (_r: string, attr: string) => JSON.stringify(lookup(attr)))}}` : m,
+  );
+}
+
+/** Recursively rewrites every string in `v`; drops `depends_on` entries naming the data source. */
+function rewriteArchiveRefs(v: JsonValue, name: string, attrs: PrebuiltArchive, key?: string): JsonValue {
+  if (typeof v === 'string') return replaceArchiveRefsInString(v, name, attrs);
+  if (Array.isArray(v)) {
+    const items = key === 'depends_on' ? v.filter((d) => d !== `data.archive_file.${name}`) : v;
+    return items.map((item) => rewriteArchiveRefs(item, name, attrs));
+  }
+  if (isObject(v)) {
+    const out: JsonObject = {};
+    for (const [k, child] of Object.entries(v)) out[k] = rewriteArchiveRefs(child, name, attrs, k);
+    return out;
+  }
+  return v;
+}
+
+/**
+ * The archive provider is not in the offline mirror, so: for each `data.archive_file.<name>`
+ * (type zip, `source_dir` or `source_file` relative to `stackDir`, optionally `${path.module}/`-
+ * prefixed, and `output_path`), build the zip here, rewrite every
+ * `${data.archive_file.<name>.<attr>}` (output_path, output_base64sha256, output_base64sha512,
+ * output_md5, output_sha, output_sha256, output_sha512, output_size, id) to literals from that
+ * zip, and delete the data source plus `archive` from `required_providers` and `provider`.
+ * `output_path` becomes absolute. Returns a new object; `stack` is not mutated.
+ */
+export function replaceArchiveFileWithPrebuiltZip(
+  stack: JsonObject,
+  stackDir: string,
+): { stack: JsonObject; archives: Record<string, PrebuiltArchive> } {
+  let out = JSON.parse(JSON.stringify(stack)) as JsonObject;
+  const data = isObject(out.data) ? out.data : undefined;
+  const archiveFiles = data !== undefined && isObject(data.archive_file) ? data.archive_file : {};
+  const archives: Record<string, PrebuiltArchive> = {};
+  for (const [name, cfg] of Object.entries(archiveFiles)) {
+    if (!isObject(cfg)) throw new Error(`data.archive_file.${name} is not an object`);
+    if (cfg.type !== 'zip') throw new Error(`data.archive_file.${name}: only type "zip" is supported`);
+    const src = typeof cfg.source_dir === 'string' ? cfg.source_dir : cfg.source_file;
+    if (typeof src !== 'string' || typeof cfg.output_path !== 'string') {
+      throw new Error(`data.archive_file.${name}: needs source_dir or source_file, and output_path`);
+    }
+    const excludes = Array.isArray(cfg.excludes) ? cfg.excludes.filter((e): e is string => typeof e === 'string') : [];
+    archives[name] = buildDeterministicZip(
+      resolveModulePath(src, stackDir),
+      resolveModulePath(cfg.output_path, stackDir),
+      excludes,
+    );
+  }
+  if (data !== undefined && Object.keys(archives).length > 0) {
+    delete data.archive_file;
+    if (Object.keys(data).length === 0) delete out.data;
+  }
+  for (const [name, attrs] of Object.entries(archives)) out = rewriteArchiveRefs(out, name, attrs) as JsonObject;
+  removeArchiveProvider(out);
+  const leftover = /data\.archive_file\.[A-Za-z0-9_-]+/.exec(JSON.stringify(out));
+  if (leftover !== null) throw new Error(`reference left after archive replacement: ${leftover[0]}`);
+  return { stack: out, archives };
+}
+
+/** Deletes `archive` from terraform.required_providers and from provider (in place). */
+function removeArchiveProvider(stack: JsonObject): void {
+  const tf = stack.terraform;
+  if (isObject(tf) && isObject(tf.required_providers)) delete tf.required_providers.archive;
+  if (isObject(stack.provider)) {
+    delete stack.provider.archive;
+    if (Object.keys(stack.provider).length === 0) delete stack.provider;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// running terraform
+
+const NO_COLOR_SUBCOMMANDS = new Set(['init', 'validate', 'plan', 'apply', 'destroy', 'output', 'show', 'refresh', 'import', 'console', 'providers']);
+const OUTPUT_LIMIT = 8 * 1024 * 1024;
+
+/**
+ * A clean environment for terraform / aws tooling: PATH and a fake HOME only, test
+ * credentials, no inherited AWS_* (profiles, real keys), no proxies, no shared config.
+ */
+export function offlineEnv(cliConfigPath: string, region = 'us-east-1', extra: Record<string, string> = {}): Record<string, string> {
+  const home = path.dirname(cliConfigPath);
+  return {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    HOME: home,
+    TMPDIR: os.tmpdir(),
+    LANG: 'C.UTF-8',
+    TF_CLI_CONFIG_FILE: cliConfigPath,
+    TF_IN_AUTOMATION: '1',
+    TF_INPUT: '0',
+    CHECKPOINT_DISABLE: '1',
+    AWS_ACCESS_KEY_ID: TEST_AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: TEST_AWS_SECRET_ACCESS_KEY,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_CONFIG_FILE: path.join(home, 'aws-config-none'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'aws-credentials-none'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    ...extra,
+  };
+}
+
+/** Inserts `-no-color` right after the subcommand when that subcommand accepts it. */
+function withNoColor(args: string[]): string[] {
+  const [sub, ...rest] = args;
+  if (sub === undefined || !NO_COLOR_SUBCOMMANDS.has(sub) || rest.includes('-no-color')) return args;
+  return [sub, '-no-color', ...rest];
+}
+
+/** Appends to a capped buffer (keeps the tail). */
+function capped(prev: string, chunk: Buffer): string {
+  const next = prev + chunk.toString('utf8');
+  return next.length > OUTPUT_LIMIT ? next.slice(-OUTPUT_LIMIT) : next;
+}
+
+/**
+ * Runs `terraform <args>` in `opts.cwd` with the offline env (see {@link offlineEnv}), bounded
+ * by `opts.timeoutMs` (SIGTERM, SIGKILL 10 s later). Never prints; output is returned so the
+ * caller can show a tail on failure. Never rejects for a non-zero exit.
+ */
+export function runTerraform(args: string[], opts: RunTerraformOptions): Promise<CommandResult> {
+  const finalArgs = opts.noColor === false ? args : withNoColor(args);
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn('terraform', finalArgs, {
+      cwd: opts.cwd,
+      env: offlineEnv(opts.cliConfigPath, opts.region, opts.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.on('data', (c: Buffer) => (stdout = capped(stdout, c)));
+    child.stderr.on('data', (c: Buffer) => (stderr = capped(stderr, c)));
+    let killTimer: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGTERM');
+      killTimer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    }, opts.timeoutMs ?? DEFAULT_TF_TIMEOUT_MS);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      if (killTimer !== undefined) clearTimeout(killTimer);
+      resolve({ code: code ?? -1, stdout, stderr, durationMs: Date.now() - started, timedOut, args: finalArgs });
+    });
+  });
+}
+
+/**
+ * `terraform plan -detailed-exitcode` (plus `extraArgs`): exit 0 → 'no-changes',
+ * 2 → 'changes', anything else → 'error'.
+ */
+export async function planDetailed(tf: OfflineTerraform, extraArgs: string[] = []): Promise<{ status: PlanStatus; result: CommandResult }> {
+  const result = await tf.run(['plan', '-detailed-exitcode', '-input=false', ...extraArgs]);
+  const status: PlanStatus = result.code === 0 ? 'no-changes' : result.code === 2 ? 'changes' : 'error';
+  return { status, result };
+}
+
+/** `terraform output -json`, parsed. Sensitive values are included: do not print them. */
+export async function terraformOutputs(tf: OfflineTerraform): Promise<Record<string, TerraformOutput>> {
+  const res = await tf.run(['output', '-json']);
+  if (res.code !== 0) throw new Error(describeFailure(res));
+  return JSON.parse(res.stdout) as Record<string, TerraformOutput>;
+}
+
+/** Options for {@link prepareOfflineTerraform}. */
+export interface PrepareOptions {
+  /** The synthesized stack folder (holding cdk.tf.json and assets/). Copied, never modified. */
+  stackDir: string;
+  /** moto endpoint. */
+  endpoint: string;
+  /** Services aimed at moto. Default {@link DEFAULT_MOTO_SERVICES}. */
+  services?: readonly string[];
+  /** Where to put the copy; default a fresh temp dir. */
+  workDir?: string;
+}
+
+/**
+ * Copies the stack folder to a temp work dir, replaces `data.archive_file` with prebuilt
+ * zips, writes provider and backend override files there and an offline CLI config in a
+ * separate temp dir. Does not run terraform.
+ */
+export function prepareOfflineTerraform(opts: PrepareOptions): OfflineTerraform {
+  const workDir = opts.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tf-work-'));
+  fs.cpSync(opts.stackDir, workDir, {
+    recursive: true,
+    filter: (src) => !/(^|\/)(\.terraform|terraform\.tfstate(\.backup)?|\.terraform\.lock\.hcl)$/.test(src),
+  });
+  const original = readStackJson(workDir);
+  const { stack, archives } = replaceArchiveFileWithPrebuiltZip(original, workDir);
+  writeJson(path.join(workDir, 'cdk.tf.json'), stack);
+  writeProviderOverride(workDir, stack, { endpoint: opts.endpoint, services: opts.services });
+  writeBackendOverride(workDir);
+  const cliConfigDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-cli-'));
+  const cliConfigPath = writeOfflineCliConfig(cliConfigDir);
+  const region = stackRegion(stack);
+  return {
+    workDir,
+    cliConfigDir,
+    cliConfigPath,
+    endpoint: opts.endpoint,
+    region,
+    archives,
+    run: (args, runOpts = {}) => runTerraform(args, { region, ...runOpts, cwd: workDir, cliConfigPath }),
+    cleanup: () => {
+      fs.rmSync(workDir, { recursive: true, force: true });
+      fs.rmSync(cliConfigDir, { recursive: true, force: true });
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// reading back from moto (boto3)
+
+/** One API Gateway v2 route as read back from moto. */
+export interface MotoRoute {
+  RouteId: string;
+  RouteKey: string;
+  AuthorizationType?: string;
+  Target?: string;
+}
+
+/** One API Gateway v2 integration as read back from moto. */
+export interface MotoIntegration {
+  IntegrationId: string;
+  IntegrationType: string;
+  IntegrationUri?: string;
+  IntegrationMethod?: string;
+  PayloadFormatVersion?: string;
+}
+
+/** One IAM policy document (as boto3 decodes it). */
+export interface PolicyDocument {
+  Version?: string;
+  Statement: JsonValue;
+}
+
+/** What {@link readApiFromMoto} returns. */
+export interface MotoApiReadBack {
+  api: { ApiId: string; Name: string; ProtocolType: string; ApiEndpoint?: string; CorsConfiguration?: JsonObject };
+  routes: MotoRoute[];
+  integrations: MotoIntegration[];
+  stages: Array<{ StageName: string; AutoDeploy?: boolean; AccessLogSettings?: JsonObject; DefaultRouteSettings?: JsonObject }>;
+  /** userName → policyName → document. */
+  userPolicies: Record<string, Record<string, PolicyDocument>>;
+}
+
+const READBACK_SCRIPT = `
+import json, sys, boto3
+a = json.loads(sys.argv[1])
+kw = dict(endpoint_url=a["endpoint"], region_name=a["region"],
+          aws_access_key_id="testing", aws_secret_access_key="testing")
+gw = boto3.client("apigatewayv2", **kw)
+iam = boto3.client("iam", **kw)
+api = gw.get_api(ApiId=a["apiId"])
+api.pop("ResponseMetadata", None)
+out = {
+  "api": api,
+  "routes": gw.get_routes(ApiId=a["apiId"])["Items"],
+  "integrations": gw.get_integrations(ApiId=a["apiId"])["Items"],
+  "stages": gw.get_stages(ApiId=a["apiId"])["Items"],
+  "userPolicies": {},
+}
+for u in a["userNames"]:
+    names = iam.list_user_policies(UserName=u)["PolicyNames"]
+    docs = {}
+    for n in names:
+        doc = iam.get_user_policy(UserName=u, PolicyName=n)["PolicyDocument"]
+        docs[n] = json.loads(doc) if isinstance(doc, str) else doc
+    out["userPolicies"][u] = docs
+print(json.dumps(out, default=str))
+`;
+
+/**
+ * Reads back, via boto3 against moto, the HTTP API, its routes (authorization types),
+ * integrations (type, payload format version), stages and each user's inline policies.
+ */
+export function readApiFromMoto(args: { endpoint: string; apiId: string; userNames: string[]; region?: string }): MotoApiReadBack {
+  const input = JSON.stringify({ ...args, region: args.region ?? 'us-east-1' });
+  const env = offlineEnv(path.join(os.tmpdir(), 'no-such-dir', 'x'), args.region ?? 'us-east-1');
+  const res = spawnSync('python3', ['-c', READBACK_SCRIPT, input], { encoding: 'utf8', timeout: 60_000, env });
+  if (res.status !== 0) throw new Error(`boto3 read-back failed (${String(res.status)}): ${tail(res.stderr, 20)}`);
+  return JSON.parse(res.stdout) as MotoApiReadBack;
+}

@@ -1,0 +1,310 @@
+/**
+ * Turns what the user wrote into one complete `StackConfig` per environment, or throws a
+ * single `ConfigError` naming every bad field, what was given and what is allowed.
+ *
+ * Each field is checked where the user wrote it (top level or `environments.<env>`), so one
+ * mistake is reported once; defaults are known to be valid.
+ */
+import {
+  DEFAULT_ENVIRONMENTS,
+  DEFAULT_NAME,
+  defaultEnvironmentSettings,
+} from './defaults';
+import {
+  HTTP_METHODS,
+  LAMBDA_ARCHITECTURES,
+  LAMBDA_RUNTIMES,
+  LOG_RETENTION_DAYS,
+  type EnvironmentSettings,
+  type InvokerSettings,
+  type MethodAndPath,
+  type StackConfig,
+} from './types';
+
+/** Thrown for an invalid configuration; `problems` holds one line per bad field. */
+export class ConfigError extends Error {
+  constructor(public readonly problems: readonly string[]) {
+    super(
+      `Invalid configuration (iam-http-api.config.ts), ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n` +
+        problems.map((p) => `  - ${p}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+type Problems = string[];
+type Obj = Record<string, unknown>;
+
+const NAME_PATTERN = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
+const ENVIRONMENT_PATTERN = /^[a-z][a-z0-9-]{0,15}$/;
+const INVOKER_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
+const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+/** Characters API Gateway accepts in a route path, plus `*` in invoker rules. */
+const PATH_CHARS = /^\/[A-Za-z0-9\-._~!$&'()+,;=:@%/{}*]*$/;
+
+const TOP_LEVEL_KEYS = ['name', 'environments', ...settingKeys()];
+const ENVIRONMENT_KEYS = settingKeys();
+const LAMBDA_KEYS = ['runtime', 'memoryMb', 'timeoutSeconds', 'architecture', 'logRetentionDays'];
+const THROTTLING_KEYS = ['rateLimit', 'burstLimit'];
+const CORS_KEYS = ['allowOrigins'];
+const INVOKER_KEYS = ['allow', 'pgpKey'];
+
+function settingKeys(): string[] {
+  return Object.keys(defaultEnvironmentSettings());
+}
+
+/** Validates `input` and returns one stack configuration per environment, in the order written. */
+export function resolveConfig(input: unknown): StackConfig[] {
+  const problems: Problems = [];
+  if (!isObject(input)) {
+    throw new ConfigError([`the configuration must be an object, got ${describe(input)}`]);
+  }
+  checkKeys(input, '', TOP_LEVEL_KEYS, problems);
+
+  const name = input.name === undefined ? DEFAULT_NAME : input.name;
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
+    problems.push(
+      `name: ${describe(name)} is not allowed; use 2 to 32 lower-case letters, digits and dashes, starting with a letter`,
+    );
+  }
+
+  const shared = checkSettings(input, '', problems);
+  const environments = input.environments === undefined ? defaultEnvironmentsObject() : input.environments;
+  const stacks: StackConfig[] = [];
+  if (!isObject(environments) || Object.keys(environments).length === 0) {
+    problems.push(`environments: ${describe(environments)} is not allowed; name at least one environment, e.g. { dev: {} }`);
+  } else {
+    for (const [environment, overrides] of Object.entries(environments)) {
+      const at = `environments.${environment}`;
+      if (!ENVIRONMENT_PATTERN.test(environment)) {
+        problems.push(`${at}: the name is not allowed; use up to 16 lower-case letters, digits and dashes, starting with a letter`);
+      }
+      if (!isObject(overrides)) {
+        problems.push(`${at}: ${describe(overrides)} is not allowed; give an object of settings (or {})`);
+        continue;
+      }
+      checkKeys(overrides, `${at}.`, ENVIRONMENT_KEYS, problems);
+      const own = checkSettings(overrides, `${at}.`, problems);
+      stacks.push({ name: String(name), environment, ...merge(merge(defaultEnvironmentSettings(), shared), own) });
+    }
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return stacks;
+}
+
+function defaultEnvironmentsObject(): Obj {
+  return Object.fromEntries(DEFAULT_ENVIRONMENTS.map((e) => [e, {}]));
+}
+
+/** A partial `EnvironmentSettings` holding only the valid fields present in `source`. */
+type PartialSettings = {
+  -readonly [K in keyof EnvironmentSettings]?: K extends 'lambda' | 'cors' | 'throttling'
+    ? Partial<EnvironmentSettings[K]>
+    : EnvironmentSettings[K];
+};
+
+function checkSettings(source: Obj, at: string, problems: Problems): PartialSettings {
+  const out: PartialSettings = {};
+  if (source.region !== undefined) {
+    if (typeof source.region === 'string' && REGION_PATTERN.test(source.region)) out.region = source.region;
+    else problems.push(`${at}region: ${describe(source.region)} is not an AWS region; use a region code such as "us-east-1" or "eu-west-1"`);
+  }
+  if (source.lambda !== undefined) out.lambda = checkLambda(source.lambda, `${at}lambda`, problems);
+  if (source.cors !== undefined) out.cors = checkCors(source.cors, `${at}cors`, problems);
+  if (source.throttling !== undefined) out.throttling = checkThrottling(source.throttling, `${at}throttling`, problems);
+  if (source.routes !== undefined) out.routes = checkRoutes(source.routes, `${at}routes`, problems) as EnvironmentSettings['routes'];
+  if (source.invokers !== undefined) out.invokers = checkInvokers(source.invokers, `${at}invokers`, problems);
+  if (source.accessLogRetentionDays !== undefined) {
+    const days = checkOneOf(source.accessLogRetentionDays, `${at}accessLogRetentionDays`, LOG_RETENTION_DAYS, problems);
+    if (days !== undefined) out.accessLogRetentionDays = days;
+  }
+  return out;
+}
+
+function checkLambda(value: unknown, at: string, problems: Problems): Partial<EnvironmentSettings['lambda']> {
+  if (!isObject(value)) {
+    problems.push(`${at}: ${describe(value)} is not allowed; give an object with ${LAMBDA_KEYS.join(', ')}`);
+    return {};
+  }
+  checkKeys(value, `${at}.`, LAMBDA_KEYS, problems);
+  const out: { -readonly [K in keyof EnvironmentSettings['lambda']]?: EnvironmentSettings['lambda'][K] } = {};
+  if (value.runtime !== undefined) out.runtime = checkOneOf(value.runtime, `${at}.runtime`, LAMBDA_RUNTIMES, problems);
+  if (value.architecture !== undefined) {
+    out.architecture = checkOneOf(value.architecture, `${at}.architecture`, LAMBDA_ARCHITECTURES, problems);
+  }
+  if (value.logRetentionDays !== undefined) {
+    out.logRetentionDays = checkOneOf(value.logRetentionDays, `${at}.logRetentionDays`, LOG_RETENTION_DAYS, problems);
+  }
+  if (value.memoryMb !== undefined) out.memoryMb = checkInteger(value.memoryMb, `${at}.memoryMb`, 128, 10240, problems);
+  if (value.timeoutSeconds !== undefined) {
+    out.timeoutSeconds = checkInteger(value.timeoutSeconds, `${at}.timeoutSeconds`, 1, 30, problems,
+      ' (an HTTP API stops waiting for its integration after 30 seconds)');
+  }
+  return dropUndefined(out);
+}
+
+function checkCors(value: unknown, at: string, problems: Problems): Partial<EnvironmentSettings['cors']> {
+  if (!isObject(value)) {
+    problems.push(`${at}: ${describe(value)} is not allowed; give an object with allowOrigins`);
+    return {};
+  }
+  checkKeys(value, `${at}.`, CORS_KEYS, problems);
+  if (value.allowOrigins === undefined) return {};
+  if (!Array.isArray(value.allowOrigins)) {
+    problems.push(`${at}.allowOrigins: ${describe(value.allowOrigins)} is not allowed; give a list of origins such as ["https://app.example.com"]`);
+    return {};
+  }
+  const before = problems.length;
+  value.allowOrigins.forEach((origin: unknown, i: number) => {
+    if (!isOrigin(origin)) {
+      problems.push(`${at}.allowOrigins[${i}]: ${describe(origin)} is not an origin; use scheme://host[:port] with no path or trailing slash, or "*"`);
+    }
+  });
+  return problems.length === before ? { allowOrigins: value.allowOrigins as string[] } : {};
+}
+
+function isOrigin(value: unknown): value is string {
+  if (value === '*') return true;
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
+function checkThrottling(value: unknown, at: string, problems: Problems): Partial<EnvironmentSettings['throttling']> {
+  if (!isObject(value)) {
+    problems.push(`${at}: ${describe(value)} is not allowed; give an object with rateLimit and burstLimit`);
+    return {};
+  }
+  checkKeys(value, `${at}.`, THROTTLING_KEYS, problems);
+  return dropUndefined({
+    rateLimit: value.rateLimit === undefined ? undefined : checkInteger(value.rateLimit, `${at}.rateLimit`, 1, 10000, problems),
+    burstLimit: value.burstLimit === undefined ? undefined : checkInteger(value.burstLimit, `${at}.burstLimit`, 1, 5000, problems),
+  });
+}
+
+function checkRoutes(value: unknown, at: string, problems: Problems): string[] | undefined {
+  if (!Array.isArray(value)) {
+    problems.push(`${at}: ${describe(value)} is not allowed; give a list of route keys such as ["GET /items", "POST /items/{id}"]`);
+    return undefined;
+  }
+  const before = problems.length;
+  const seen = new Set<string>();
+  value.forEach((key: unknown, i: number) => {
+    const where = `${at}[${i}]`;
+    const parsed = typeof key === 'string' ? parseMethodAndPath(key) : undefined;
+    if (!parsed || !(parsed.method === 'ANY' || isHttpMethod(parsed.method)) || !isRoutePath(parsed.path)) {
+      problems.push(`${where}: ${describe(key)} is not a route key; use "METHOD /path" with METHOD one of ${[...HTTP_METHODS, 'ANY'].join(', ')} and path segments that are literal, {param} or a final {proxy+}`);
+    } else if (`${parsed.method} ${parsed.path}` === 'OPTIONS /{proxy+}') {
+      problems.push(`${where}: "OPTIONS /{proxy+}" is reserved for the unsigned CORS preflight route the stack creates`);
+    } else if (seen.has(key as string)) {
+      problems.push(`${where}: ${describe(key)} is listed twice`);
+    }
+    seen.add(key as string);
+  });
+  return problems.length === before ? (value as string[]) : undefined;
+}
+
+function checkInvokers(value: unknown, at: string, problems: Problems): Record<string, InvokerSettings> | undefined {
+  if (!isObject(value)) {
+    problems.push(`${at}: ${describe(value)} is not allowed; give an object of invokers, e.g. { viewer: { allow: ["GET /*"] } }`);
+    return undefined;
+  }
+  const before = problems.length;
+  for (const [name, invoker] of Object.entries(value)) {
+    const where = `${at}.${name}`;
+    if (!INVOKER_PATTERN.test(name)) {
+      problems.push(`${where}: the name is not allowed; use up to 32 lower-case letters, digits and dashes, starting with a letter`);
+    }
+    if (!isObject(invoker)) {
+      problems.push(`${where}: ${describe(invoker)} is not allowed; give an object with allow (and optionally pgpKey)`);
+      continue;
+    }
+    checkKeys(invoker, `${where}.`, INVOKER_KEYS, problems);
+    if (!Array.isArray(invoker.allow) || invoker.allow.length === 0) {
+      problems.push(`${where}.allow: ${describe(invoker.allow)} is not allowed; give at least one rule such as "GET /*"`);
+    } else {
+      invoker.allow.forEach((rule: unknown, i: number) => {
+        const parsed = typeof rule === 'string' ? parseMethodAndPath(rule) : undefined;
+        if (!parsed || !(parsed.method === '*' || isHttpMethod(parsed.method)) || !PATH_CHARS.test(parsed.path)) {
+          problems.push(`${where}.allow[${i}]: ${describe(rule)} is not a rule; use "METHOD /path" with METHOD one of ${[...HTTP_METHODS, '*'].join(', ')} and a path that may use * as a wildcard`);
+        }
+      });
+    }
+    if (invoker.pgpKey !== undefined && (typeof invoker.pgpKey !== 'string' || invoker.pgpKey.trim() === '')) {
+      problems.push(`${where}.pgpKey: ${describe(invoker.pgpKey)} is not allowed; give a base64-encoded PGP public key or "keybase:<username>"`);
+    }
+  }
+  return problems.length === before ? (value as Record<string, InvokerSettings>) : undefined;
+}
+
+/** Splits `"GET /items"` into method and path; undefined when it is not of that shape. */
+export function parseMethodAndPath(text: string): MethodAndPath | undefined {
+  const match = /^(\S+) (\/\S*)$/.exec(text);
+  return match ? { method: match[1], path: match[2] } : undefined;
+}
+
+function isHttpMethod(method: string): boolean {
+  return (HTTP_METHODS as readonly string[]).includes(method);
+}
+
+function isRoutePath(path: string): boolean {
+  if (path === '/') return true;
+  const segments = path.slice(1).split('/');
+  return segments.every((segment, i) => {
+    if (/^\{[A-Za-z0-9_]+\+\}$/.test(segment)) return i === segments.length - 1;
+    return /^\{[A-Za-z0-9_]+\}$/.test(segment) || /^[A-Za-z0-9\-._~!$&'()+,;=:@%]+$/.test(segment);
+  });
+}
+
+function checkOneOf<T extends string | number>(value: unknown, at: string, allowed: readonly T[], problems: Problems): T | undefined {
+  if ((allowed as readonly unknown[]).includes(value)) return value as T;
+  problems.push(`${at}: ${describe(value)} is not allowed; use one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
+  return undefined;
+}
+
+function checkInteger(value: unknown, at: string, min: number, max: number, problems: Problems, why = ''): number | undefined {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
+  problems.push(`${at}: ${describe(value)} is not allowed; use a whole number from ${min} to ${max}${why}`);
+  return undefined;
+}
+
+function checkKeys(value: Obj, at: string, allowed: readonly string[], problems: Problems): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) {
+      problems.push(`${at}${key}: unknown setting; allowed here: ${allowed.join(', ')}`);
+    }
+  }
+}
+
+function merge<T extends object>(base: T, over: object): T {
+  const out = { ...base } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(over)) {
+    if (value === undefined) continue;
+    const current = out[key];
+    out[key] = isObject(current) && isObject(value) && key !== 'invokers'
+      ? merge(current as object, value)
+      : value;
+  }
+  return out as T;
+}
+
+function dropUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+function isObject(value: unknown): value is Obj {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'an object' : String(value);
+}

@@ -1,0 +1,113 @@
+/**
+ * The shapes of the project's configuration: what a user writes in
+ * `iam-http-api.config.ts` (`ProjectConfigInput`) and what the stack receives after
+ * defaults are filled in and every field is validated (`StackConfig`, one per environment).
+ */
+
+/** HTTP methods an API Gateway route or an invoker rule may name. */
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+/** A route key as API Gateway writes it: `GET /items/{id}`, `ANY /{proxy+}`. */
+export type RouteKey = `${HttpMethod | 'ANY'} /${string}`;
+
+/**
+ * What an invoker may call: `METHOD /path-pattern`, where METHOD may be `*` (any method)
+ * and the path may end in or contain `*` (IAM's wildcard), e.g. `GET /*`, `* /*`, `POST /items/*`.
+ */
+export type InvokeRule = `${HttpMethod | '*'} /${string}`;
+
+/** Lambda runtimes the stack may use: nodejs20.x is past AWS's deprecation date (2026-04-30) but kept for existing accounts. */
+export const LAMBDA_RUNTIMES = ['nodejs22.x', 'nodejs20.x'] as const;
+export type LambdaRuntime = (typeof LAMBDA_RUNTIMES)[number];
+
+export const LAMBDA_ARCHITECTURES = ['arm64', 'x86_64'] as const;
+export type LambdaArchitecture = (typeof LAMBDA_ARCHITECTURES)[number];
+
+/** The retention periods CloudWatch Logs accepts (0 = never expire). */
+export const LOG_RETENTION_DAYS = [
+  0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+  3288, 3653,
+] as const;
+export type LogRetentionDays = (typeof LOG_RETENTION_DAYS)[number];
+
+export interface LambdaSettings {
+  readonly runtime: LambdaRuntime;
+  readonly memoryMb: number;
+  /** Seconds; at most 30, the longest an HTTP API waits for its integration. */
+  readonly timeoutSeconds: number;
+  readonly architecture: LambdaArchitecture;
+  readonly logRetentionDays: LogRetentionDays;
+}
+
+export interface CorsSettings {
+  /** Origins allowed to call the API from a browser: `scheme://host[:port]`, or `*`. */
+  readonly allowOrigins: readonly string[];
+}
+
+export interface ThrottlingSettings {
+  /** Requests per second, steady state, for every route of the stage. */
+  readonly rateLimit: number;
+  /** Requests allowed in a burst above the rate. */
+  readonly burstLimit: number;
+}
+
+export interface InvokerSettings {
+  /** What the invoker may call; each rule becomes exact execute-api ARNs. */
+  readonly allow: readonly InvokeRule[];
+  /**
+   * A base64 PGP public key or `keybase:<user>`: when set, Terraform stores and outputs the
+   * secret access key encrypted with it instead of in plain text.
+   */
+  readonly pgpKey?: string;
+}
+
+/** Everything that may differ between environments. */
+export interface EnvironmentSettings {
+  readonly region: string;
+  readonly lambda: LambdaSettings;
+  readonly cors: CorsSettings;
+  readonly throttling: ThrottlingSettings;
+  /** Routes besides `$default`, all with AWS_IAM authorization. */
+  readonly routes: readonly RouteKey[];
+  readonly invokers: Readonly<Record<string, InvokerSettings>>;
+  /** Days to keep the stage's access logs. */
+  readonly accessLogRetentionDays: LogRetentionDays;
+}
+
+type DeepPartial<T> = {
+  readonly [K in keyof T]?: T[K] extends readonly unknown[]
+    ? T[K]
+    : T[K] extends object
+      ? DeepPartial<T[K]>
+      : T[K];
+};
+
+/** What a user writes: every setting is optional, environments override the shared ones. */
+export interface ProjectConfigInput extends DeepPartial<Omit<EnvironmentSettings, 'invokers'>> {
+  /** Name of the project; prefixes every AWS resource name. Lower-case letters, digits, dashes. */
+  readonly name?: string;
+  /** Invokers replace the defaults as a whole when given. */
+  readonly invokers?: Readonly<Record<string, InvokerSettings>>;
+  /** One stack, with its own state, per environment. Default: `dev` and `prod`. */
+  readonly environments?: Readonly<
+    Record<
+      string,
+      DeepPartial<Omit<EnvironmentSettings, 'invokers'>> & {
+        readonly invokers?: Readonly<Record<string, InvokerSettings>>;
+      }
+    >
+  >;
+}
+
+/** The validated, complete configuration of one stack (one environment). */
+export interface StackConfig extends EnvironmentSettings {
+  readonly name: string;
+  readonly environment: string;
+}
+
+/** A parsed `METHOD /path` rule or route key. */
+export interface MethodAndPath {
+  readonly method: string;
+  readonly path: string;
+}

@@ -1,0 +1,47 @@
+/**
+ * Bundles `handler/` with esbuild into one minified CommonJS file for the Lambda runtime.
+ * The output depends only on the sources and the runtime: no timestamps, no absolute paths,
+ * no source map, so synthesizing twice gives byte-identical assets.
+ */
+import { buildSync } from 'esbuild';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { LambdaRuntime } from '../config/types';
+
+/** The project root: where package.json, cdktf.json and handler/ live. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+export const HANDLER_ENTRY = path.join(PROJECT_ROOT, 'handler', 'index.ts');
+
+/** `nodejs22.x` → `node22`: the esbuild target matching the Lambda runtime. */
+export function esbuildTarget(runtime: LambdaRuntime): string {
+  return runtime.replace(/^nodejs(\d+)\.x$/, 'node$1');
+}
+
+/**
+ * Writes `index.js` into `<PROJECT_ROOT>/.build/handler-<target>/` and returns that folder.
+ * The AWS SDK is left out (the runtime provides it; the handler does not use it anyway).
+ */
+export function bundleHandler(runtime: LambdaRuntime, outRoot = path.join(PROJECT_ROOT, '.build')): string {
+  const outDir = path.join(outRoot, `handler-${esbuildTarget(runtime)}`);
+  fs.mkdirSync(outDir, { recursive: true });
+  const result = buildSync({
+    entryPoints: [HANDLER_ENTRY],
+    outfile: path.join(outDir, 'index.js'),
+    absWorkingDir: PROJECT_ROOT,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: esbuildTarget(runtime),
+    minify: true,
+    legalComments: 'none',
+    sourcemap: false,
+    external: ['@aws-sdk/*'],
+    logLevel: 'silent',
+    write: true,
+  });
+  if (result.errors.length > 0) {
+    throw new Error(`esbuild could not bundle ${HANDLER_ENTRY}: ${result.errors.map((e) => e.text).join('; ')}`);
+  }
+  return outDir;
+}

@@ -10,6 +10,12 @@ import { IamHttpApiStack } from '../../src/stack/iam-http-api-stack';
 
 /** One esbuild output folder per test process, so parallel jest workers never share a file. */
 const buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'iam-http-api-build-'));
+const scratchDirs = [buildDir];
+
+/** Removes every folder this module made (called after each test file by __tests__/setup.ts). */
+export function removeSynthScratch(): void {
+  for (const dir of scratchDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
 
 export interface SynthResult {
   /** cdk.tf.json as text, for cdktf's matchers. */
@@ -32,6 +38,7 @@ export function synthStack(input: ProjectConfigInput = {}, environment = 'dev', 
   const config = resolveConfig(input).find((c) => c.environment === environment);
   if (!config) throw new Error(`no environment ${environment} in the configuration`);
   const app = Testing.app();
+  scratchDirs.push(app.outdir);
   const stack = new IamHttpApiStack(app, environment, {
     config,
     backend: chooseBackend(env, config.name, environment, path.join('cdktf.out', 'stacks', environment)),

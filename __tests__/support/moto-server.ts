@@ -41,6 +41,15 @@ export interface StartMotoOptions {
   killGraceMs?: number;
   /** Executable to run. Default `moto_server` (looked up on PATH). */
   command?: string;
+  /**
+   * Preload AWS managed IAM policies (MOTO_IAM_LOAD_MANAGED_POLICIES=true) so that
+   * attaching e.g. arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole works.
+   * moto 5 does not load them by default (AttachRolePolicy then fails with NoSuchEntity).
+   * Default true.
+   */
+  loadAwsManagedPolicies?: boolean;
+  /** Extra environment for the moto process. */
+  env?: Record<string, string>;
 }
 
 const LOG_LIMIT_BYTES = 64 * 1024;
@@ -165,7 +174,12 @@ export async function startMotoServer(opts: StartMotoOptions = {}): Promise<Moto
   const graceMs = opts.killGraceMs ?? 5000;
   const child = spawn(opts.command ?? 'moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    env: {
+      ...process.env,
+      PYTHONUNBUFFERED: '1',
+      MOTO_IAM_LOAD_MANAGED_POLICIES: opts.loadAwsManagedPolicies === false ? 'false' : 'true',
+      ...opts.env,
+    },
   });
   child.stdout?.on('data', (c: Buffer) => log.append(c));
   child.stderr?.on('data', (c: Buffer) => log.append(c));

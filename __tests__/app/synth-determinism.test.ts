@@ -42,7 +42,7 @@ describe('the cdktf app (npm run synth)', () => {
     const second = snapshot(outdir);
 
     const stackFiles = [...first.keys()].filter((f) => f.endsWith('cdk.tf.json'));
-    const bundles = [...first.keys()].filter((f) => f.endsWith(`${path.sep}index.js`));
+    const bundles = [...first.keys()].filter((f) => f.endsWith(`${path.sep}index.mjs`));
     expect(stackFiles.sort()).toEqual([path.join('stacks', 'dev', 'cdk.tf.json'), path.join('stacks', 'prod', 'cdk.tf.json')]);
     expect(bundles).toHaveLength(2);
     expect([...second.keys()].sort()).toEqual([...first.keys()].sort());

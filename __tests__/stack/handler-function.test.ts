@@ -5,6 +5,7 @@ import { DataArchiveFile } from '@cdktf/provider-archive/lib/data-archive-file';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
+import { HANDLER_FILE } from '../../src/stack/handler-bundle';
 import { policyOf, resourceOf, synthStack } from '../support/synth';
 
 describe('handler function', () => {
@@ -21,11 +22,11 @@ describe('handler function', () => {
 
   it('copies the esbuild bundle into the stack folder as an asset', () => {
     const outdir = Testing.fullSynth(stack);
-    const bundle = path.join(outdir, 'stacks', 'dev', stack.handler.asset.path, 'index.js');
+    const bundle = path.join(outdir, 'stacks', 'dev', stack.handler.asset.path, HANDLER_FILE);
     const code = fs.readFileSync(bundle, 'utf8');
-    expect(code).toMatch(/exports|module\.exports/);
+    expect(code).toMatch(/export\{\w+ as handler\}/);
     expect(code).toContain('The request body is not valid JSON');
-    expect(code).not.toMatch(/require\("@aws-sdk/);
+    expect(code).not.toMatch(/@aws-sdk/);
   });
 
   it('runs the bundle on Node.js with the configured memory, timeout and architecture, keyed by the archive hash', () => {

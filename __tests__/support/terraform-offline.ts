@@ -231,6 +231,55 @@ export function writeBackendOverride(workDir: string): string {
   return file;
 }
 
+/**
+ * Attributes moto 5.2.1 does not store or return, per resource type. Terraform would plan
+ * them again after every apply (perpetual diff), so the test copy ignores their drift.
+ * The shipped configuration keeps them: they are correct for AWS.
+ */
+export const MOTO_UNSUPPORTED_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
+  // moto's Lambda has no LoggingConfig (CreateFunction ignores it, GetFunction omits it).
+  aws_lambda_function: ['logging_config'],
+};
+
+/**
+ * Builds `moto_compat_override.tf.json` content: for each resource that sets an attribute
+ * listed in {@link MOTO_UNSUPPORTED_ATTRIBUTES}, a `lifecycle.ignore_changes` covering it
+ * (unioned with the resource's own ignore_changes, since overrides replace that argument).
+ * Returns undefined when nothing needs ignoring.
+ */
+export function buildMotoCompatOverride(
+  stack: JsonObject,
+  unsupported: Readonly<Record<string, readonly string[]>> = MOTO_UNSUPPORTED_ATTRIBUTES,
+): JsonObject | undefined {
+  const resources = isObject(stack.resource) ? stack.resource : {};
+  const out: JsonObject = {};
+  for (const [type, attrs] of Object.entries(unsupported)) {
+    const ofType = resources[type];
+    if (!isObject(ofType)) continue;
+    for (const [name, cfg] of Object.entries(ofType)) {
+      if (!isObject(cfg)) continue;
+      const present = attrs.filter((a) => cfg[a] !== undefined);
+      const lifecycle = isObject(cfg.lifecycle) ? cfg.lifecycle : {};
+      const existing = lifecycle.ignore_changes;
+      if (present.length === 0 || existing === 'all') continue;
+      const own = Array.isArray(existing) ? existing.filter((e): e is string => typeof e === 'string') : [];
+      const byType = isObject(out[type]) ? out[type] : {};
+      byType[name] = { lifecycle: { ignore_changes: [...new Set([...own, ...present])] } };
+      out[type] = byType;
+    }
+  }
+  return Object.keys(out).length > 0 ? { resource: out } : undefined;
+}
+
+/** Writes `moto_compat_override.tf.json` when needed; returns its path or undefined. */
+export function writeMotoCompatOverride(workDir: string, stack: JsonObject): string | undefined {
+  const content = buildMotoCompatOverride(stack);
+  if (content === undefined) return undefined;
+  const file = path.join(workDir, 'moto_compat_override.tf.json');
+  writeJson(file, content);
+  return file;
+}
+
 // ---------------------------------------------------------------------------
 // data.archive_file replacement
 
@@ -491,11 +540,13 @@ export interface PrepareOptions {
   services?: readonly string[];
   /** Where to put the copy; default a fresh temp dir. */
   workDir?: string;
+  /** Write moto_compat_override.tf.json (see {@link buildMotoCompatOverride}). Default true. */
+  motoCompat?: boolean;
 }
 
 /**
  * Copies the stack folder to a temp work dir, replaces `data.archive_file` with prebuilt
- * zips, writes provider and backend override files there and an offline CLI config in a
+ * zips, writes provider, backend and moto-compat override files there and an offline CLI config in a
  * separate temp dir. Does not run terraform.
  */
 export function prepareOfflineTerraform(opts: PrepareOptions): OfflineTerraform {
@@ -509,6 +560,7 @@ export function prepareOfflineTerraform(opts: PrepareOptions): OfflineTerraform 
   writeJson(path.join(workDir, 'cdk.tf.json'), stack);
   writeProviderOverride(workDir, stack, { endpoint: opts.endpoint, services: opts.services });
   writeBackendOverride(workDir);
+  if (opts.motoCompat !== false) writeMotoCompatOverride(workDir, stack);
   const cliConfigDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-cli-'));
   const cliConfigPath = writeOfflineCliConfig(cliConfigDir);
   const region = stackRegion(stack);

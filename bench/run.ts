@@ -1,0 +1,13 @@
+/** `npm run bench`: every benchmark of the project, printing ratios measured in this one run. */
+import { benchHandlerSize } from './handler-size';
+import { benchSynth } from './synth';
+
+async function main(): Promise<void> {
+  benchHandlerSize();
+  await benchSynth();
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

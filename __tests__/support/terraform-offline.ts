@@ -180,6 +180,11 @@ export interface ProviderOverrideOptions {
   services?: readonly string[];
   /** Region when a provider block has none. Default us-east-1. */
   defaultRegion?: string;
+  /**
+   * Provider max_retries. Default 1: moto answers unimplemented actions with HTTP 500,
+   * which the provider would otherwise retry (25 times, with backoff) for minutes.
+   */
+  maxRetries?: number;
 }
 
 /**
@@ -202,6 +207,7 @@ export function buildAwsProviderOverride(stack: JsonObject, opts: ProviderOverri
       skip_requesting_account_id: false,
       skip_metadata_api_check: true,
       skip_region_validation: true,
+      max_retries: opts.maxRetries ?? 1,
       endpoints: [endpoints],
     };
     if (typeof entry.alias === 'string') block.alias = entry.alias;
@@ -231,42 +237,68 @@ export function writeBackendOverride(workDir: string): string {
   return file;
 }
 
-/**
- * Attributes moto 5.2.1 does not store or return, per resource type. Terraform would plan
- * them again after every apply (perpetual diff), so the test copy ignores their drift.
- * The shipped configuration keeps them: they are correct for AWS.
- */
-export const MOTO_UNSUPPORTED_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
-  // moto's Lambda has no LoggingConfig (CreateFunction ignores it, GetFunction omits it).
-  aws_lambda_function: ['logging_config'],
-};
+/** What the test copy changes for one resource type to cope with a moto gap. */
+export interface MotoCompatRule {
+  /** Attributes moto does not store/return: added to lifecycle.ignore_changes when set. */
+  ignore?: readonly string[];
+  /** Arguments forced to a value when the resource sets them (attribute → value). */
+  force?: Readonly<Record<string, JsonValue>>;
+}
 
 /**
- * Builds `moto_compat_override.tf.json` content: for each resource that sets an attribute
- * listed in {@link MOTO_UNSUPPORTED_ATTRIBUTES}, a `lifecycle.ignore_changes` covering it
- * (unioned with the resource's own ignore_changes, since overrides replace that argument).
- * Returns undefined when nothing needs ignoring.
+ * moto 5.2.1 gaps that break an apply → plan (no changes) → destroy cycle, per resource
+ * type. Applied only to the throw-away test copy, through an override file; the shipped
+ * configuration keeps these attributes, which are correct for AWS.
+ */
+export const MOTO_COMPAT_RULES: Readonly<Record<string, MotoCompatRule>> = {
+  // moto's Lambda has no LoggingConfig: CreateFunction drops it, GetFunction omits it,
+  // so every plan shows `+ logging_config {...}` (update in place).
+  aws_lambda_function: { ignore: ['logging_config'] },
+  // moto's Logs never returns logGroupClass: every plan shows `+ log_group_class` and,
+  // as it forces replacement, a destroy/create of the log group (and its dependents).
+  aws_cloudwatch_log_group: { ignore: ['log_group_class'] },
+  // force_destroy=true makes the provider call iam:ListServiceSpecificCredentials on destroy;
+  // moto answers 500 NotImplemented, the provider retries until the timeout. Terraform
+  // already deletes the user's keys and inline policies first, so false is equivalent here.
+  aws_iam_user: { force: { force_destroy: false } },
+};
+
+/** The override entry for one resource, or undefined when no rule applies to it. */
+function compatEntry(cfg: JsonObject, rule: MotoCompatRule): JsonObject | undefined {
+  const entry: JsonObject = {};
+  for (const [attr, value] of Object.entries(rule.force ?? {})) {
+    if (cfg[attr] !== undefined && JSON.stringify(cfg[attr]) !== JSON.stringify(value)) entry[attr] = value;
+  }
+  const present = (rule.ignore ?? []).filter((a) => cfg[a] !== undefined);
+  const lifecycle = isObject(cfg.lifecycle) ? cfg.lifecycle : {};
+  const existing = lifecycle.ignore_changes;
+  if (present.length > 0 && existing !== 'all') {
+    const own = Array.isArray(existing) ? existing.filter((e): e is string => typeof e === 'string') : [];
+    entry.lifecycle = { ignore_changes: [...new Set([...own, ...present])] };
+  }
+  return Object.keys(entry).length > 0 ? entry : undefined;
+}
+
+/**
+ * Builds `moto_compat_override.tf.json` content from {@link MOTO_COMPAT_RULES}: per affected
+ * resource, forced arguments and a `lifecycle.ignore_changes` (unioned with the resource's own
+ * list, since an override replaces that argument). Undefined when nothing applies.
  */
 export function buildMotoCompatOverride(
   stack: JsonObject,
-  unsupported: Readonly<Record<string, readonly string[]>> = MOTO_UNSUPPORTED_ATTRIBUTES,
+  rules: Readonly<Record<string, MotoCompatRule>> = MOTO_COMPAT_RULES,
 ): JsonObject | undefined {
   const resources = isObject(stack.resource) ? stack.resource : {};
   const out: JsonObject = {};
-  for (const [type, attrs] of Object.entries(unsupported)) {
+  for (const [type, rule] of Object.entries(rules)) {
     const ofType = resources[type];
     if (!isObject(ofType)) continue;
+    const byType: JsonObject = {};
     for (const [name, cfg] of Object.entries(ofType)) {
-      if (!isObject(cfg)) continue;
-      const present = attrs.filter((a) => cfg[a] !== undefined);
-      const lifecycle = isObject(cfg.lifecycle) ? cfg.lifecycle : {};
-      const existing = lifecycle.ignore_changes;
-      if (present.length === 0 || existing === 'all') continue;
-      const own = Array.isArray(existing) ? existing.filter((e): e is string => typeof e === 'string') : [];
-      const byType = isObject(out[type]) ? out[type] : {};
-      byType[name] = { lifecycle: { ignore_changes: [...new Set([...own, ...present])] } };
-      out[type] = byType;
+      const entry = isObject(cfg) ? compatEntry(cfg, rule) : undefined;
+      if (entry !== undefined) byType[name] = entry;
     }
+    if (Object.keys(byType).length > 0) out[type] = byType;
   }
   return Object.keys(out).length > 0 ? { resource: out } : undefined;
 }

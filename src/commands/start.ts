@@ -1,39 +1,87 @@
 /**
- * `npm start`: synthesizes the stacks when sources changed, then tells what was built for the
- * selected stack (`STACK=`, default `dev`) and how to deploy it. Prints no secret.
+ * `npm start`: synthesizes when sources are newer than cdktf.out, then serves the `dev`
+ * stack (`STACK=<name>` picks another) on http://127.0.0.1:${PORT:-3000} with the local
+ * gateway. Prints the URL, each invoker's key id and what it may call, where the credentials
+ * file is, and examples to paste. Never prints a secret.
  */
 import * as path from 'node:path';
-import { describeStack } from './describe-stack';
-import { stackJsonPath, synthIfStale } from './synth-if-stale';
+import { credentialsPath, ensureInvokerKeys } from '../gateway/credentials';
+import { loadStack, StackLoadError, type LoadedStack } from '../gateway/load-stack';
+import { LocalGateway } from '../gateway/server';
+import { synthIfStale } from './synth-if-stale';
+
+const root = path.resolve(__dirname, '..', '..');
 
 // Piped into head or less: stop quietly when the reader goes away.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => process.exit(error.code === 'EPIPE' ? 0 : 1));
 
-const root = path.resolve(__dirname, '..', '..');
-const stack = process.env.STACK || 'dev';
-
-const state = synthIfStale(root, stack);
-const jsonPath = stackJsonPath(root, stack);
-let summary;
-try {
-  summary = describeStack(jsonPath);
-} catch {
-  console.error(`No synthesized stack "${stack}" at ${path.relative(root, jsonPath)}. Stacks come from the environments in iam-http-api.config.ts; pick one with STACK=<name>.`);
-  process.exit(1);
+function parsePort(text: string | undefined): number {
+  if (text === undefined || text === '') return 3000;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    console.error(`PORT=${text} is not a port number; use a whole number from 1 to 65535, e.g. PORT=3000`);
+    process.exit(1);
+  }
+  return port;
 }
 
-const lines = [
-  `Stack "${stack}" (${state}): ${path.relative(root, jsonPath)}`,
-  `  ${summary.resourceCount} resources in ${summary.region}; ${summary.backend}`,
-  `  HTTP API ${summary.apiName}, CORS origins: ${summary.corsOrigins.join(', ')}`,
-  '  Routes:',
-  ...summary.routes.map((r) => `    ${r.routeKey.padEnd(24)} ${r.authorizationType === 'AWS_IAM' ? 'AWS_IAM (SigV4 signature required)' : 'NONE (CORS preflight)'}`),
-  '  Invokers (IAM users) and what they may invoke (<api execution ARN>/...):',
-  ...summary.invokers.map((i) => `    ${i.user.padEnd(28)} ${i.allow.join('  ')}`),
-  '',
-  'Deploy with AWS credentials in your environment:',
-  `  npx cdktf deploy ${stack}          # or: npx cdktf diff ${stack} to review first`,
-  `  cd cdktf.out/stacks/${stack} && terraform output api_url`,
-  `  terraform output -raw invoker_viewer_secret_access_key   # secrets only on request`,
-];
-console.log(lines.join('\n'));
+function banner(stack: LoadedStack, url: string, keys: ReadonlyMap<string, { accessKeyId: string }>, credentials: string): string {
+  const relCredentials = path.relative(process.cwd(), credentials) || credentials;
+  const first = stack.invokers.find((i) => i.name === 'viewer') ?? stack.invokers[0];
+  const scope = `aws:amz:${stack.region}:execute-api`;
+  const lines = [
+    `Local gateway for stack "${stack.stackName}" (${stack.apiName}, ${stack.region}) at ${url}`,
+    '',
+    'Routes:',
+    ...stack.routes.map((r) => `  ${r.routeKey.padEnd(22)} ${r.authorizationType === 'AWS_IAM' ? 'AWS_IAM: requests must be signed (SigV4, service execute-api)' : 'NONE: no signature (CORS preflight)'}`),
+    '',
+    `Invokers (profiles in ${relCredentials}; secrets are only in that file):`,
+    ...stack.invokers.map((i) => {
+      const allowed = i.policies.flatMap((p) => [p.Statement].flat() as Array<{ Resource?: string | string[] }>)
+        .flatMap((s) => [s.Resource ?? []].flat())
+        .map((arn) => arn.replace(`${stack.executionArn}/`, ''));
+      return `  ${i.name.padEnd(10)} ${keys.get(i.name)?.accessKeyId ?? '(no key)'}  may invoke ${allowed.join(', ')}`;
+    }),
+  ];
+  if (first) {
+    lines.push(
+      '',
+      `Call it as ${first.name} with curl:`,
+      `  export AWS_ACCESS_KEY_ID=${keys.get(first.name)?.accessKeyId}`,
+      `  export AWS_SECRET_ACCESS_KEY="$(sed -n '/^\\[${first.name}\\]/,/^\\[/s/^aws_secret_access_key = //p' ${relCredentials})"`,
+      `  curl --aws-sigv4 "${scope}" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" ${url}/hello`,
+      `  curl --aws-sigv4 "${scope}" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H 'content-type: application/json' --data '{"message":"hi"}' ${url}/items`,
+      '',
+      `Or from any AWS SDK or tool: AWS_SHARED_CREDENTIALS_FILE=${relCredentials} AWS_PROFILE=${first.name}, region ${stack.region}, service execute-api.`,
+    );
+  }
+  lines.push('', 'Ctrl-C stops the gateway.');
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const stackName = process.env.STACK || 'dev';
+  const port = parsePort(process.env.PORT);
+  synthIfStale(root, stackName);
+  const stack = loadStack(path.join(root, 'cdktf.out'), stackName);
+  const credentials = credentialsPath(root);
+  const keys = ensureInvokerKeys(credentials, stack.invokers.map((i) => i.name));
+  const gateway = new LocalGateway({ stack, keys, port, log: (line) => console.log(line) });
+  const url = await gateway.listen();
+  console.log(banner(stack, url, keys, credentials));
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping the local gateway`);
+    gateway.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof StackLoadError || error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,300 @@
+/**
+ * Reads what was synthesized (`cdktf.out/stacks/<stack>/cdk.tf.json`) and turns it into the
+ * local gateway's model: routes and their authorization, CORS, the Lambda integration (bundle
+ * file, timeout), and the invokers with their policy documents.
+ *
+ * Terraform references are resolved to local values only where the gateway needs them (the
+ * API's id and execution ARN, users' names, the archive's source folder). Anything else it
+ * meets, an unknown reference, a Terraform function, a second integration, is a startup
+ * error naming the resource and attribute: never a silent guess.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** The account id every local ARN uses. */
+export const LOCAL_ACCOUNT_ID = '123456789012';
+
+export class StackLoadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StackLoadError';
+  }
+}
+
+export interface CorsConfiguration {
+  readonly allowOrigins: readonly string[];
+  readonly allowMethods: readonly string[];
+  readonly allowHeaders: readonly string[];
+  readonly exposeHeaders: readonly string[];
+  readonly maxAge?: number;
+  readonly allowCredentials: boolean;
+}
+
+export interface RouteDefinition {
+  /** `$default` or `METHOD /path` as written in the stack. */
+  readonly routeKey: string;
+  readonly authorizationType: 'AWS_IAM' | 'NONE';
+}
+
+export interface LambdaIntegration {
+  readonly functionName: string;
+  /** Absolute path of the bundle file the archive zips (what Lambda would run). */
+  readonly bundleFile: string;
+  /** The exported function's name, from `handler` (`index.handler` → `handler`). */
+  readonly exportName: string;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  readonly payloadFormatVersion: '2.0';
+}
+
+export interface PolicyDocument {
+  readonly Version?: string;
+  readonly Statement: unknown;
+}
+
+export interface InvokerDefinition {
+  /** Profile name in the credentials file: the user name without the API's prefix (`viewer`). */
+  readonly name: string;
+  readonly userName: string;
+  readonly userArn: string;
+  /** A stable IAM-style unique id (`AIDA…`), as `requestContext.authorizer.iam.userId`. */
+  readonly userId: string;
+  readonly policies: readonly PolicyDocument[];
+}
+
+export interface LoadedStack {
+  readonly stackName: string;
+  readonly stackDir: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly apiId: string;
+  readonly apiName: string;
+  readonly executionArn: string;
+  readonly stage: string;
+  readonly cors?: CorsConfiguration;
+  readonly routes: readonly RouteDefinition[];
+  readonly integration: LambdaIntegration;
+  readonly invokers: readonly InvokerDefinition[];
+}
+
+type Attributes = Record<string, unknown>;
+type Block = Record<string, Record<string, Attributes>>;
+
+interface TerraformJson {
+  readonly resource?: Block;
+  readonly data?: Block;
+  readonly provider?: Record<string, Attributes[]>;
+}
+
+/** Loads stack `stackName` from `<outdir>/stacks/<stackName>/cdk.tf.json`. */
+export function loadStack(outdir: string, stackName: string): LoadedStack {
+  const stackDir = path.resolve(outdir, 'stacks', stackName);
+  const file = path.join(stackDir, 'cdk.tf.json');
+  if (!fs.existsSync(file)) {
+    throw new StackLoadError(`No synthesized stack "${stackName}": ${file} does not exist. Run npm run synth, or pick a stack with STACK=<name>.`);
+  }
+  return modelOf(JSON.parse(fs.readFileSync(file, 'utf8')) as TerraformJson, stackName, stackDir);
+}
+
+/** Builds the gateway's model from parsed cdk.tf.json; exported for tests. */
+export function modelOf(tf: TerraformJson, stackName: string, stackDir: string): LoadedStack {
+  const resources = tf.resource ?? {};
+  const region = providerRegion(tf);
+  const [apiName, api] = only(resources, 'aws_apigatewayv2_api');
+  if (api.protocol_type !== 'HTTP') fail('aws_apigatewayv2_api', apiName, 'protocol_type', `is ${JSON.stringify(api.protocol_type)}; the local gateway serves HTTP APIs only`);
+  const apiId = localApiId(stackName, String(api.name));
+  const executionArn = `arn:aws:execute-api:${region}:${LOCAL_ACCOUNT_ID}:${apiId}`;
+
+  const [stageName, stage] = only(resources, 'aws_apigatewayv2_stage');
+  const stageNameValue = literal(stage.name, 'aws_apigatewayv2_stage', stageName, 'name');
+  if (stageNameValue !== '$default') fail('aws_apigatewayv2_stage', stageName, 'name', `is ${JSON.stringify(stageNameValue)}; the local gateway serves the $default stage only`);
+
+  const [integrationName, integration] = only(resources, 'aws_apigatewayv2_integration');
+  if (integration.integration_type !== 'AWS_PROXY') fail('aws_apigatewayv2_integration', integrationName, 'integration_type', `is ${JSON.stringify(integration.integration_type)}; only AWS_PROXY is supported`);
+  if (integration.payload_format_version !== '2.0') fail('aws_apigatewayv2_integration', integrationName, 'payload_format_version', `is ${JSON.stringify(integration.payload_format_version)}; only 2.0 is supported`);
+
+  const refs = new References();
+  refs.set(`aws_apigatewayv2_api.${apiName}.id`, apiId);
+  refs.set(`aws_apigatewayv2_api.${apiName}.execution_arn`, executionArn);
+  refs.set(`aws_apigatewayv2_integration.${integrationName}.id`, `local-${integrationName}`);
+
+  const routes = Object.entries(resources.aws_apigatewayv2_route ?? {}).map(([name, route]): RouteDefinition => {
+    const target = refs.resolve(route.target, 'aws_apigatewayv2_route', name, 'target');
+    if (target !== `integrations/local-${integrationName}`) fail('aws_apigatewayv2_route', name, 'target', `is ${JSON.stringify(route.target)}; expected integrations/\${aws_apigatewayv2_integration.${integrationName}.id}`);
+    const authorizationType = route.authorization_type ?? 'NONE';
+    if (authorizationType !== 'AWS_IAM' && authorizationType !== 'NONE') {
+      fail('aws_apigatewayv2_route', name, 'authorization_type', `is ${JSON.stringify(authorizationType)}; the local gateway supports AWS_IAM and NONE`);
+    }
+    return { routeKey: literal(route.route_key, 'aws_apigatewayv2_route', name, 'route_key'), authorizationType };
+  });
+  if (routes.length === 0) throw new StackLoadError(`Stack "${stackName}" has no aws_apigatewayv2_route: nothing to serve.`);
+
+  return {
+    stackName,
+    stackDir,
+    region,
+    accountId: LOCAL_ACCOUNT_ID,
+    apiId,
+    apiName: String(api.name),
+    executionArn,
+    stage: stageNameValue,
+    cors: corsOf(api, apiName),
+    routes,
+    integration: lambdaOf(tf, integration, integrationName, stackDir),
+    invokers: invokersOf(resources, refs, String(api.name)),
+  };
+}
+
+function providerRegion(tf: TerraformJson): string {
+  const aws = tf.provider?.aws;
+  const region = aws?.[0]?.region;
+  if (typeof region !== 'string' || region.includes('${')) {
+    throw new StackLoadError('provider.aws: region must be a literal string for the local gateway');
+  }
+  return region;
+}
+
+/** A stable 10-character API id, like API Gateway's, derived from the stack and API name. */
+function localApiId(stackName: string, apiName: string): string {
+  const digest = createHash('sha256').update(`${stackName}/${apiName}`).digest();
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return Array.from(digest.subarray(0, 10), (byte) => alphabet[byte % alphabet.length]).join('');
+}
+
+function corsOf(api: Attributes, apiName: string): CorsConfiguration | undefined {
+  const cors = api.cors_configuration as Attributes | undefined;
+  if (!cors) return undefined;
+  const list = (key: string): string[] => {
+    const value = cors[key];
+    if (value === undefined) return [];
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.includes('${'))) {
+      fail('aws_apigatewayv2_api', apiName, `cors_configuration.${key}`, 'must be a list of literal strings');
+    }
+    return value as string[];
+  };
+  return {
+    allowOrigins: list('allow_origins'),
+    allowMethods: list('allow_methods'),
+    allowHeaders: list('allow_headers'),
+    exposeHeaders: list('expose_headers'),
+    maxAge: typeof cors.max_age === 'number' ? cors.max_age : undefined,
+    allowCredentials: cors.allow_credentials === true,
+  };
+}
+
+function lambdaOf(tf: TerraformJson, integration: Attributes, integrationName: string, stackDir: string): LambdaIntegration {
+  const uri = String(integration.integration_uri);
+  const match = /^\$\{aws_lambda_function\.([\w-]+)\.invoke_arn\}$/.exec(uri);
+  if (!match) fail('aws_apigatewayv2_integration', integrationName, 'integration_uri', `is ${JSON.stringify(uri)}; expected \${aws_lambda_function.<name>.invoke_arn}`);
+  const fnName = match[1];
+  const fn = tf.resource?.aws_lambda_function?.[fnName];
+  if (!fn) fail('aws_apigatewayv2_integration', integrationName, 'integration_uri', `refers to aws_lambda_function.${fnName}, which is not in the stack`);
+
+  const handler = literal(fn.handler, 'aws_lambda_function', fnName, 'handler');
+  const [moduleName, exportName] = splitHandler(handler, fnName);
+  const sourceDir = archiveSourceDir(tf, fn, fnName, stackDir);
+  const bundleFile = ['.mjs', '.js', '.cjs'].map((ext) => path.join(sourceDir, moduleName + ext)).find((f) => fs.existsSync(f));
+  if (!bundleFile) fail('aws_lambda_function', fnName, 'handler', `is ${JSON.stringify(handler)}, but ${path.join(sourceDir, moduleName)}.{mjs,js,cjs} does not exist`);
+
+  return {
+    functionName: literal(fn.function_name, 'aws_lambda_function', fnName, 'function_name'),
+    bundleFile,
+    exportName,
+    timeoutSeconds: typeof fn.timeout === 'number' ? fn.timeout : 3,
+    memoryMb: typeof fn.memory_size === 'number' ? fn.memory_size : 128,
+    payloadFormatVersion: '2.0',
+  };
+}
+
+function splitHandler(handler: string, fnName: string): [string, string] {
+  const dot = handler.lastIndexOf('.');
+  if (dot <= 0 || dot === handler.length - 1) fail('aws_lambda_function', fnName, 'handler', `is ${JSON.stringify(handler)}; expected <file>.<export>`);
+  return [handler.slice(0, dot), handler.slice(dot + 1)];
+}
+
+/** The folder `data.archive_file` zips for the function's `filename`, resolved in the stack folder. */
+function archiveSourceDir(tf: TerraformJson, fn: Attributes, fnName: string, stackDir: string): string {
+  const filename = String(fn.filename);
+  const match = /^\$\{data\.archive_file\.([\w-]+)\.output_path\}$/.exec(filename);
+  if (!match) fail('aws_lambda_function', fnName, 'filename', `is ${JSON.stringify(filename)}; expected \${data.archive_file.<name>.output_path}`);
+  const archive = tf.data?.archive_file?.[match[1]];
+  if (!archive) fail('aws_lambda_function', fnName, 'filename', `refers to data.archive_file.${match[1]}, which is not in the stack`);
+  const sourceDir = String(archive.source_dir);
+  const relative = sourceDir.replace(/^\$\{path\.module\}\//, '');
+  if (relative.includes('${') || path.isAbsolute(relative)) {
+    fail(`data.archive_file`, match[1], 'source_dir', `is ${JSON.stringify(sourceDir)}; expected a path relative to the stack folder`);
+  }
+  const resolved = path.resolve(stackDir, relative);
+  if (!fs.existsSync(resolved)) fail('data.archive_file', match[1], 'source_dir', `points at ${resolved}, which does not exist; synthesize again`);
+  return resolved;
+}
+
+function invokersOf(resources: Block, refs: References, apiName: string): InvokerDefinition[] {
+  const policies = Object.entries(resources.aws_iam_user_policy ?? {});
+  const attachments = Object.keys(resources.aws_iam_user_policy_attachment ?? {});
+  if (attachments.length > 0) {
+    fail('aws_iam_user_policy_attachment', attachments[0], 'policy_arn', 'managed policies are not supported by the local gateway; use aws_iam_user_policy');
+  }
+  return Object.entries(resources.aws_iam_user ?? {}).map(([id, user]): InvokerDefinition => {
+    const userName = literal(user.name, 'aws_iam_user', id, 'name');
+    const userPath = user.path === undefined ? '/' : literal(user.path, 'aws_iam_user', id, 'path');
+    const own = policies.filter(([, p]) => p.user === `\${aws_iam_user.${id}.name}` || p.user === userName);
+    return {
+      name: userName.startsWith(`${apiName}-`) ? userName.slice(apiName.length + 1) : userName,
+      userName,
+      userArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:user${userPath}${userName}`,
+      userId: `AIDA${createHash('sha256').update(userName).digest('hex').toUpperCase().slice(0, 17)}`,
+      policies: own.map(([name, p]) => parsePolicy(refs.resolve(p.policy, 'aws_iam_user_policy', name, 'policy'), name)),
+    };
+  });
+}
+
+function parsePolicy(text: string, name: string): PolicyDocument {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    fail('aws_iam_user_policy', name, 'policy', `is not a JSON policy document: ${(error as Error).message}`);
+  }
+  if (typeof doc !== 'object' || doc === null || !('Statement' in doc)) fail('aws_iam_user_policy', name, 'policy', 'has no Statement');
+  return doc as PolicyDocument;
+}
+
+/** The Terraform references the gateway knows how to resolve, and nothing else. */
+class References {
+  private readonly values = new Map<string, string>();
+
+  set(reference: string, value: string): void {
+    this.values.set(reference, value);
+  }
+
+  /** Replaces every `${...}` in `value`; an unknown one is an error naming where it was. */
+  resolve(value: unknown, type: string, name: string, attribute: string): string {
+    if (typeof value !== 'string') fail(type, name, attribute, `is ${JSON.stringify(value)}; expected a string`);
+    return value.replace(/\$\{([^}]*)\}/g, (whole, reference: string) => {
+      const resolved = this.values.get(reference.trim());
+      if (resolved === undefined) {
+        fail(type, name, attribute, `contains ${whole}, which the local gateway cannot resolve (it resolves only: ${[...this.values.keys()].join(', ')})`);
+      }
+      return resolved;
+    });
+  }
+}
+
+function only(resources: Block, type: string): [string, Attributes] {
+  const entries = Object.entries(resources[type] ?? {});
+  if (entries.length !== 1) {
+    throw new StackLoadError(`${type}: the local gateway needs exactly one, the stack has ${entries.length}${entries.length ? ` (${entries.map(([n]) => n).join(', ')})` : ''}`);
+  }
+  return entries[0];
+}
+
+function literal(value: unknown, type: string, name: string, attribute: string): string {
+  if (typeof value !== 'string' || value.includes('${')) fail(type, name, attribute, `is ${JSON.stringify(value)}; expected a literal string`);
+  return value;
+}
+
+function fail(type: string, name: string, attribute: string, problem: string): never {
+  throw new StackLoadError(`${type}.${name}: ${attribute} ${problem}`);
+}

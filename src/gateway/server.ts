@@ -1,0 +1,293 @@
+/**
+ * The local gateway: an HTTP server on 127.0.0.1 that runs the synthesized API. Each request
+ * goes through the pipeline parse → route → verify SigV4 → authorize → event → invoke →
+ * response, each stage in its own module; every failure is a GatewayError from errors.ts,
+ * and one place (here) turns anything else into a logged 500.
+ */
+import { randomBytes } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Authorizer, type Principal } from './authorize';
+import { isPreflight, preflightHeaders, withCorsHeaders } from './cors';
+import type { InvokerKey } from './credentials';
+import { errors, GatewayError } from './errors';
+import { buildEvent } from './event';
+import { LambdaInvoker } from './invoke';
+import type { InvokerDefinition, LoadedStack } from './load-stack';
+import { toHttpResponse, type HttpResponse } from './response';
+import { Router } from './route';
+import { verifySignature } from './verify-signature';
+
+/** API Gateway's payload quota for HTTP APIs. */
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+export interface GatewayOptions {
+  readonly stack: LoadedStack;
+  /** Invoker name → its local key. */
+  readonly keys: ReadonlyMap<string, InvokerKey>;
+  readonly port?: number;
+  /** The clock; tests inject one. */
+  readonly now?: () => Date;
+  /** One line per request (JSON, like the stage's access log); default: none. */
+  readonly log?: (line: string) => void;
+  readonly workers?: number;
+}
+
+export interface AccessLogEntry {
+  readonly requestId: string;
+  readonly httpMethod: string;
+  readonly path: string;
+  readonly routeKey: string;
+  readonly status: number;
+  readonly userArn?: string;
+  readonly errorType?: string;
+  readonly latencyMs: number;
+}
+
+interface Caller {
+  readonly invoker: InvokerDefinition;
+  readonly accessKeyId: string;
+}
+
+export class LocalGateway {
+  private readonly server: http.Server;
+  private readonly router: Router;
+  private readonly authorizer = new Authorizer();
+  private readonly invoker: LambdaInvoker;
+  private readonly byAccessKey = new Map<string, { invoker: InvokerDefinition; key: InvokerKey }>();
+  private readonly now: () => Date;
+
+  constructor(private readonly options: GatewayOptions) {
+    const { stack } = options;
+    this.now = options.now ?? (() => new Date());
+    this.router = new Router(stack.routes);
+    this.invoker = new LambdaInvoker(stack.integration, options.workers ?? 2);
+    for (const invoker of stack.invokers) {
+      const key = options.keys.get(invoker.name);
+      if (key) this.byAccessKey.set(key.accessKeyId, { invoker, key });
+    }
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server.keepAliveTimeout = 5_000;
+  }
+
+  /** Listens on 127.0.0.1; rejects with a clear message when the port is taken. */
+  listen(): Promise<string> {
+    const port = this.options.port ?? 3000;
+    return new Promise((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException): void => {
+        reject(error.code === 'EADDRINUSE'
+          ? new Error(`Port ${port} on 127.0.0.1 is already in use. Stop the program using it, or start on another port: PORT=${port + 1} npm start`)
+          : error);
+      };
+      this.server.once('error', onError);
+      this.server.listen(port, '127.0.0.1', () => {
+        this.server.off('error', onError);
+        resolve(this.url);
+      });
+    });
+  }
+
+  get url(): string {
+    const address = this.server.address() as AddressInfo | null;
+    return `http://127.0.0.1:${address?.port ?? this.options.port ?? 3000}`;
+  }
+
+  /** Authorization decisions answered from the cache, for the benchmark. */
+  get authorizerStats(): { hits: number; misses: number } {
+    return { ...this.authorizer.stats };
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await Promise.all([closed, this.invoker.close()]);
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const started = performance.now();
+    const requestId = randomBytes(12).toString('base64');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const rawPath = q < 0 ? url : url.slice(0, q);
+    const rawQuery = q < 0 ? '' : url.slice(q + 1);
+    const origin = header(req, 'origin');
+    let routeKey = '-';
+    let caller: Caller | undefined;
+    let response: HttpResponse;
+    try {
+      const body = await readBody(req);
+      const matched = this.router.match(method, decodePath(rawPath));
+      const cors = this.options.stack.cors;
+      if (!matched && cors && isPreflight(method, { origin, 'access-control-request-method': header(req, 'access-control-request-method') })) {
+        response = { status: 204, headers: preflightHeaders(cors, origin), body: Buffer.alloc(0) };
+      } else {
+        if (!matched) throw errors.notFound();
+        routeKey = matched.route.routeKey;
+        if (matched.route.authorizationType === 'AWS_IAM') {
+          caller = await this.authenticate(req, method, rawPath, rawQuery, body);
+          await this.authorize(caller, method, rawPath, req);
+        }
+        response = await this.invoke(req, { method, rawPath, rawQuery, body, routeKey, pathParameters: matched.pathParameters, requestId, caller });
+      }
+    } catch (error) {
+      const gatewayError = error instanceof GatewayError ? error : unexpected(error, requestId);
+      const r = gatewayError.getResponse();
+      response = { status: r.status, headers: r.headers, body: Buffer.from(r.body) };
+    }
+    this.send(res, response, origin, requestId);
+    this.options.log?.(JSON.stringify({
+      requestId, httpMethod: method, path: rawPath, routeKey, status: response.status,
+      userArn: caller?.invoker.userArn, errorType: response.headers['x-amzn-errortype'] as string | undefined,
+      latencyMs: Math.round(performance.now() - started),
+    } satisfies AccessLogEntry));
+  }
+
+  private async authenticate(req: http.IncomingMessage, method: string, rawPath: string, rawQuery: string, body: Buffer): Promise<Caller> {
+    const verified = await verifySignature(
+      { method, rawPath, rawQuery, rawHeaders: req.rawHeaders, body },
+      {
+        region: this.options.stack.region,
+        service: 'execute-api',
+        now: this.now(),
+        lookupCredentials: (accessKeyId: string) => {
+          const entry = this.byAccessKey.get(accessKeyId);
+          return entry ? { secretAccessKey: entry.key.secretAccessKey } : undefined;
+        },
+      },
+    );
+    if (!verified) throw errors.missingAuthentication();
+    const entry = this.byAccessKey.get(verified.accessKeyId);
+    if (!entry) throw errors.unknownAccessKey();
+    return { invoker: entry.invoker, accessKeyId: verified.accessKeyId };
+  }
+
+  private async authorize(caller: Caller, method: string, rawPath: string, req: http.IncomingMessage): Promise<void> {
+    const { stack } = this.options;
+    const arn = `${stack.executionArn}/${stack.stage}/${method}/${rawPath.replace(/^\//, '')}`;
+    const principal: Principal = {
+      userName: caller.invoker.userName,
+      userArn: caller.invoker.userArn,
+      accountId: stack.accountId,
+      policies: caller.invoker.policies,
+    };
+    const decision = await this.authorizer.decide(principal, arn, {
+      sourceIp: sourceIp(req),
+      now: this.now(),
+      secureTransport: false,
+      userAgent: header(req, 'user-agent'),
+      region: stack.region,
+    });
+    if (decision !== 'Allowed') throw errors.accessDenied();
+  }
+
+  private async invoke(
+    req: http.IncomingMessage,
+    request: { method: string; rawPath: string; rawQuery: string; body: Buffer; routeKey: string; pathParameters: Readonly<Record<string, string>>; requestId: string; caller?: Caller },
+  ): Promise<HttpResponse> {
+    const { stack } = this.options;
+    const time = this.now();
+    const event = buildEvent({
+      ...request,
+      rawHeaders: req.rawHeaders,
+      sourceIp: sourceIp(req),
+      protocol: `HTTP/${req.httpVersion}`,
+      time,
+      apiId: stack.apiId,
+      accountId: stack.accountId,
+      stage: stack.stage,
+      caller: request.caller && {
+        accessKey: request.caller.accessKeyId,
+        accountId: stack.accountId,
+        userArn: request.caller.invoker.userArn,
+        userId: request.caller.invoker.userId,
+      },
+    });
+    const fn = stack.integration;
+    const outcome = await this.invoker.invoke(event, {
+      functionName: fn.functionName,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: `arn:aws:lambda:${stack.region}:${stack.accountId}:function:${fn.functionName}`,
+      memoryLimitInMB: String(fn.memoryMb),
+      awsRequestId: randomBytes(16).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5'),
+      logGroupName: `/aws/lambda/${fn.functionName}`,
+      logStreamName: `local/[$LATEST]${request.requestId}`,
+    });
+    switch (outcome.kind) {
+      case 'result': {
+        const response = toHttpResponse(outcome.payload);
+        if (response instanceof GatewayError) throw response;
+        return response;
+      }
+      case 'timeout':
+        throw errors.integrationTimeout();
+      case 'error':
+        this.options.log?.(JSON.stringify({ requestId: request.requestId, handlerError: outcome.errorType, message: outcome.errorMessage }));
+        throw errors.internal();
+      case 'crash':
+        this.options.log?.(JSON.stringify({ requestId: request.requestId, handlerCrash: outcome.message }));
+        throw errors.internal();
+    }
+  }
+
+  private send(res: http.ServerResponse, response: HttpResponse, origin: string | undefined, requestId: string): void {
+    const cors = this.options.stack.cors;
+    const headers = cors ? withCorsHeaders(cors, origin, response.headers) : { ...response.headers };
+    if (res.headersSent) return;
+    res.statusCode = response.status;
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value as string | string[]);
+    res.setHeader('apigw-requestid', requestId);
+    res.setHeader('content-length', response.body.length);
+    res.end(response.body);
+  }
+}
+
+function header(req: http.IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+function sourceIp(req: http.IncomingMessage): string {
+  return (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+}
+
+/** Decodes each path segment for route matching; a malformed escape is matched as written. */
+function decodePath(rawPath: string): string {
+  return rawPath.split('/').map((segment) => {
+    try {
+      return decodeURIComponent(segment);
+    } catch {
+      return segment;
+    }
+  }).join('/');
+}
+
+/** Reads the body; past API Gateway's 10 MB quota the request is answered 413. */
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) {
+    req.resume();
+    return Promise.reject(errors.payloadTooLarge());
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(errors.payloadTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function unexpected(error: unknown, requestId: string): GatewayError {
+  console.error(`[${requestId}] local gateway error:`, error);
+  return errors.internal();
+}

@@ -1,9 +1,11 @@
 /** `npm run bench`: every benchmark of the project, printing ratios measured in this one run. */
+import { benchAuthorize } from './authorize';
 import { benchHandlerSize } from './handler-size';
 import { benchSynth } from './synth';
 
 async function main(): Promise<void> {
   benchHandlerSize();
+  await benchAuthorize();
   await benchSynth();
 }
 

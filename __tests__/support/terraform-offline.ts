@@ -318,6 +318,7 @@ export function writeMotoCompatOverride(workDir: string, stack: JsonObject): str
 const ZIP_SCRIPT = `
 import os, sys, zipfile, json
 src, out, excludes = sys.argv[1], sys.argv[2], set(json.loads(sys.argv[3]))
+fixed_mode = int(sys.argv[4], 8) if sys.argv[4] else None
 files = []
 if os.path.isdir(src):
     for root, dirs, names in os.walk(src):
@@ -334,7 +335,7 @@ os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
 with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
     for rel, full in files:
         info = zipfile.ZipInfo(rel, date_time=(1980, 1, 1, 0, 0, 0))
-        mode = 0o755 if os.access(full, os.X_OK) else 0o644
+        mode = fixed_mode if fixed_mode is not None else (0o755 if os.access(full, os.X_OK) else 0o644)
         info.external_attr = (0o100000 | mode) << 16
         info.compress_type = zipfile.ZIP_DEFLATED
         with open(full, "rb") as f:
@@ -350,13 +351,20 @@ function resolveModulePath(p: string, baseDir: string): string {
 }
 
 /**
- * Builds a deterministic zip (sorted entries, 1980-01-01 timestamps, 0644/0755 modes)
+ * Builds a deterministic zip (sorted entries, 1980-01-01 timestamps, modes 0644/0755 from the
+ * exec bit, or `fileMode` (octal string, like archive_file's output_file_mode) for every entry)
  * of a directory or single file with python3's zipfile, and returns archive_file-style
  * attributes computed from the bytes written.
  */
-export function buildDeterministicZip(source: string, outPath: string, excludes: readonly string[] = []): PrebuiltArchive {
+export function buildDeterministicZip(
+  source: string,
+  outPath: string,
+  excludes: readonly string[] = [],
+  fileMode?: string,
+): PrebuiltArchive {
+  if (fileMode !== undefined && !/^0?[0-7]{3}$/.test(fileMode)) throw new Error(`bad output_file_mode ${fileMode}`);
   if (!fs.existsSync(source)) throw new Error(`archive source ${source} does not exist`);
-  const res = spawnSync('python3', ['-c', ZIP_SCRIPT, source, outPath, JSON.stringify(excludes)], {
+  const res = spawnSync('python3', ['-c', ZIP_SCRIPT, source, outPath, JSON.stringify(excludes), fileMode ?? ''], {
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -414,7 +422,7 @@ function rewriteArchiveRefs(v: JsonValue, name: string, attrs: PrebuiltArchive, 
 /**
  * The archive provider is not in the offline mirror, so: for each `data.archive_file.<name>`
  * (type zip, `source_dir` or `source_file` relative to `stackDir`, optionally `${path.module}/`-
- * prefixed, and `output_path`), build the zip here, rewrite every
+ * prefixed, `output_path`, optional `excludes` and `output_file_mode`), build the zip here, rewrite every
  * `${data.archive_file.<name>.<attr>}` (output_path, output_base64sha256, output_base64sha512,
  * output_md5, output_sha, output_sha256, output_sha512, output_size, id) to literals from that
  * zip, and delete the data source plus `archive` from `required_providers` and `provider`.
@@ -440,6 +448,7 @@ export function replaceArchiveFileWithPrebuiltZip(
       resolveModulePath(src, stackDir),
       resolveModulePath(cfg.output_path, stackDir),
       excludes,
+      typeof cfg.output_file_mode === 'string' ? cfg.output_file_mode : undefined,
     );
   }
   if (data !== undefined && Object.keys(archives).length > 0) {
@@ -470,27 +479,39 @@ const NO_COLOR_SUBCOMMANDS = new Set(['init', 'validate', 'plan', 'apply', 'dest
 const OUTPUT_LIMIT = 8 * 1024 * 1024;
 
 /**
- * A clean environment for terraform / aws tooling: PATH and a fake HOME only, test
- * credentials, no inherited AWS_* (profiles, real keys), no proxies, no shared config.
+ * A clean environment for AWS tooling (boto3, aws CLI) aimed at moto: PATH, the given HOME,
+ * test credentials; no inherited AWS_* (profiles, real keys, CA bundle), no proxies, and
+ * shared config/credentials files pointed at paths that do not exist.
  */
-export function offlineEnv(cliConfigPath: string, region = 'us-east-1', extra: Record<string, string> = {}): Record<string, string> {
-  const home = path.dirname(cliConfigPath);
-  return {
+export function testAwsEnv(region = 'us-east-1', home = os.tmpdir()): Record<string, string> {
+  const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     HOME: home,
     TMPDIR: os.tmpdir(),
     LANG: 'C.UTF-8',
-    TF_CLI_CONFIG_FILE: cliConfigPath,
-    TF_IN_AUTOMATION: '1',
-    TF_INPUT: '0',
-    CHECKPOINT_DISABLE: '1',
     AWS_ACCESS_KEY_ID: TEST_AWS_ACCESS_KEY_ID,
     AWS_SECRET_ACCESS_KEY: TEST_AWS_SECRET_ACCESS_KEY,
     AWS_REGION: region,
     AWS_DEFAULT_REGION: region,
-    AWS_CONFIG_FILE: path.join(home, 'aws-config-none'),
-    AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'aws-credentials-none'),
+    AWS_CONFIG_FILE: path.join(home, '.no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(home, '.no-aws-credentials'),
     AWS_EC2_METADATA_DISABLED: 'true',
+  };
+  if (process.env.PYENV_ROOT !== undefined) env.PYENV_ROOT = process.env.PYENV_ROOT;
+  return env;
+}
+
+/**
+ * The environment terraform runs with: {@link testAwsEnv} with HOME = the CLI config's temp
+ * dir, plus TF_CLI_CONFIG_FILE, TF_IN_AUTOMATION=1, TF_INPUT=0, CHECKPOINT_DISABLE=1.
+ */
+export function offlineEnv(cliConfigPath: string, region = 'us-east-1', extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...testAwsEnv(region, path.dirname(cliConfigPath)),
+    TF_CLI_CONFIG_FILE: cliConfigPath,
+    TF_IN_AUTOMATION: '1',
+    TF_INPUT: '0',
+    CHECKPOINT_DISABLE: '1',
     ...extra,
   };
 }
@@ -645,6 +666,17 @@ export interface MotoApiReadBack {
   stages: Array<{ StageName: string; AutoDeploy?: boolean; AccessLogSettings?: JsonObject; DefaultRouteSettings?: JsonObject }>;
   /** userName → policyName → document. */
   userPolicies: Record<string, Record<string, PolicyDocument>>;
+  /** Present when `functionName` was given. */
+  lambda?: {
+    Runtime: string;
+    Handler: string;
+    Architectures: string[];
+    MemorySize: number;
+    Timeout: number;
+    CodeSha256: string;
+    /** Resource policy (lambda:GetPolicy), parsed; null when there is none. */
+    Policy: PolicyDocument | null;
+  };
 }
 
 const READBACK_SCRIPT = `
@@ -670,16 +702,32 @@ for u in a["userNames"]:
         doc = iam.get_user_policy(UserName=u, PolicyName=n)["PolicyDocument"]
         docs[n] = json.loads(doc) if isinstance(doc, str) else doc
     out["userPolicies"][u] = docs
+if a.get("functionName"):
+    lam = boto3.client("lambda", **kw)
+    c = lam.get_function_configuration(FunctionName=a["functionName"])
+    keys = ["Runtime", "Handler", "Architectures", "MemorySize", "Timeout", "CodeSha256"]
+    out["lambda"] = {k: c.get(k) for k in keys}
+    try:
+        out["lambda"]["Policy"] = json.loads(lam.get_policy(FunctionName=a["functionName"])["Policy"])
+    except lam.exceptions.ResourceNotFoundException:
+        out["lambda"]["Policy"] = None
 print(json.dumps(out, default=str))
 `;
 
 /**
  * Reads back, via boto3 against moto, the HTTP API, its routes (authorization types),
- * integrations (type, payload format version), stages and each user's inline policies.
+ * integrations (type, payload format version), stages, each user's inline policies and,
+ * when `functionName` is given, the Lambda's configuration and resource policy.
  */
-export function readApiFromMoto(args: { endpoint: string; apiId: string; userNames: string[]; region?: string }): MotoApiReadBack {
+export function readApiFromMoto(args: {
+  endpoint: string;
+  apiId: string;
+  userNames: string[];
+  functionName?: string;
+  region?: string;
+}): MotoApiReadBack {
   const input = JSON.stringify({ ...args, region: args.region ?? 'us-east-1' });
-  const env = offlineEnv(path.join(os.tmpdir(), 'no-such-dir', 'x'), args.region ?? 'us-east-1');
+  const env = testAwsEnv(args.region ?? 'us-east-1');
   const res = spawnSync('python3', ['-c', READBACK_SCRIPT, input], { encoding: 'utf8', timeout: 60_000, env });
   if (res.status !== 0) throw new Error(`boto3 read-back failed (${String(res.status)}): ${tail(res.stderr, 20)}`);
   return JSON.parse(res.stdout) as MotoApiReadBack;

@@ -85,13 +85,24 @@ export const errors = {
   /** The access key id is not one of the invokers'. [sigv4-errors] */
   unknownAccessKey: () => new GatewayError(403, 'The security token included in the request is invalid.', 'UnrecognizedClientException'),
 
-  /** Credential scope names another region. [sigv4-errors] */
-  wrongRegion: (expected: string, given: string) =>
-    new GatewayError(403, `Credential should be scoped to a valid region. Expected '${expected}', got '${given}'.`, 'InvalidSignatureException'),
+  /**
+   * Credential scope names another region. Wording as recorded by dynalite and
+   * dacut/scratchstack-aws-signature, emulators of AWS's signature checks. [sigv4-errors]
+   */
+  wrongRegion: (given: string) =>
+    new GatewayError(403, `Credential should be scoped to a valid region, not '${given}'. `, 'InvalidSignatureException'),
 
-  /** Credential scope names another service. [sigv4-errors] */
-  wrongService: (given: string) =>
-    new GatewayError(403, `Credential should be scoped to correct service: 'execute-api'. (got '${given}')`, 'InvalidSignatureException'),
+  /** Credential scope names another service than `expected` (`execute-api` in the gateway). [sigv4-errors] */
+  wrongService: (expected: string) =>
+    new GatewayError(403, `Credential should be scoped to correct service: '${expected}'. `, 'InvalidSignatureException'),
+
+  /** `host` is not among the signed headers. Wording as recorded by dynalite and scratchstack. [sigv4-errors] */
+  hostNotSigned: () =>
+    new GatewayError(403, "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.", 'InvalidSignatureException'),
+
+  /** A presigned URL lacks some X-Amz-* parameters; `missing` lists one sentence each. [sigv4-errors] */
+  incompleteQuerySignature: (missing: readonly string[]) =>
+    new GatewayError(403, `${missing.join(' ')} Re-examine the query-string parameters.`, 'IncompleteSignatureException'),
 
   /** The credential scope is not `<date>/<region>/<service>/aws4_request`, or its date is not the request's. [sigv4-errors] */
   malformedCredential: (detail: string) => new GatewayError(403, detail, 'IncompleteSignatureException'),

@@ -1,0 +1,58 @@
+/** Starts a local gateway on a free loopback port for one test file, from a synthesized stack. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Testing } from 'cdktf';
+import type { ProjectConfigInput } from '../../src/config/types';
+import { ensureInvokerKeys, type InvokerKey } from '../../src/gateway/credentials';
+import { loadStack, type LambdaIntegration, type LoadedStack } from '../../src/gateway/load-stack';
+import { LocalGateway } from '../../src/gateway/server';
+import { synthStack } from './synth';
+
+export interface TestGateway {
+  readonly url: string;
+  readonly host: string;
+  readonly stack: LoadedStack;
+  readonly keys: ReadonlyMap<string, InvokerKey>;
+  readonly credentialsFile: string;
+  readonly gateway: LocalGateway;
+  readonly log: string[];
+  close(): Promise<void>;
+}
+
+export interface TestGatewayOptions {
+  readonly config?: ProjectConfigInput;
+  readonly environment?: string;
+  readonly now?: () => Date;
+  /** Replaces parts of the Lambda integration, e.g. a fixture bundle or a short timeout. */
+  readonly integration?: Partial<LambdaIntegration>;
+}
+
+export const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'handlers');
+
+export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const { stack: synthesized } = synthStack(options.config ?? {}, options.environment ?? 'dev');
+  const outdir = Testing.fullSynth(synthesized);
+  const loaded = loadStack(outdir, options.environment ?? 'dev');
+  const stack: LoadedStack = { ...loaded, integration: { ...loaded.integration, ...options.integration } };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iam-http-api-gw-'));
+  const credentialsFile = path.join(dir, 'credentials');
+  const keys = ensureInvokerKeys(credentialsFile, stack.invokers.map((i) => i.name));
+  const log: string[] = [];
+  const gateway = new LocalGateway({ stack, keys, port: 0, now: options.now, log: (line) => log.push(line) });
+  const url = await gateway.listen();
+  return {
+    url,
+    host: new URL(url).host,
+    stack,
+    keys,
+    credentialsFile,
+    gateway,
+    log,
+    async close() {
+      await gateway.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(outdir, { recursive: true, force: true });
+    },
+  };
+}

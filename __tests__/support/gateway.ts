@@ -26,6 +26,8 @@ export interface TestGatewayOptions {
   readonly now?: () => Date;
   /** Replaces parts of the Lambda integration, e.g. a fixture bundle or a short timeout. */
   readonly integration?: Partial<LambdaIntegration>;
+  /** Replaces the synthesized routes, e.g. to test a stack without `$default`. */
+  readonly routes?: LoadedStack['routes'];
 }
 
 export const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'handlers');
@@ -34,7 +36,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const { stack: synthesized } = synthStack(options.config ?? {}, options.environment ?? 'dev');
   const outdir = Testing.fullSynth(synthesized);
   const loaded = loadStack(outdir, options.environment ?? 'dev');
-  const stack: LoadedStack = { ...loaded, integration: { ...loaded.integration, ...options.integration } };
+  const stack: LoadedStack = { ...loaded, routes: options.routes ?? loaded.routes, integration: { ...loaded.integration, ...options.integration } };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iam-http-api-gw-'));
   const credentialsFile = path.join(dir, 'credentials');
   const keys = ensureInvokerKeys(credentialsFile, stack.invokers.map((i) => i.name));

@@ -29,7 +29,8 @@ export async function smithySign(key: InvokerKey, region: string, request: Reque
     protocol: url.protocol,
     hostname: url.hostname,
     port: url.port ? Number(url.port) : undefined,
-    path: decodeURIComponent(url.pathname),
+    // As AWS SDKs do: the path as it goes on the wire; the signer encodes it once more.
+    path: url.pathname,
     query,
     headers: { host: url.host, ...request.headers },
     body: request.body,

@@ -112,6 +112,7 @@ export class LocalGateway {
     const rawPath = q < 0 ? url : url.slice(0, q);
     const rawQuery = q < 0 ? '' : url.slice(q + 1);
     const origin = header(req, 'origin');
+    const preflight = isPreflight(method, { origin, 'access-control-request-method': header(req, 'access-control-request-method') });
     let routeKey = '-';
     let caller: Caller | undefined;
     let response: HttpResponse;
@@ -119,8 +120,8 @@ export class LocalGateway {
       const body = await readBody(req);
       const matched = this.router.match(method, decodePath(rawPath));
       const cors = this.options.stack.cors;
-      if (!matched && cors && isPreflight(method, { origin, 'access-control-request-method': header(req, 'access-control-request-method') })) {
-        response = { status: 204, headers: preflightHeaders(cors, origin), body: Buffer.alloc(0) };
+      if (!matched && cors && preflight) {
+        response = { status: 204, headers: {}, body: Buffer.alloc(0) };
       } else {
         if (!matched) throw errors.notFound();
         routeKey = matched.route.routeKey;
@@ -135,7 +136,7 @@ export class LocalGateway {
       const r = gatewayError.getResponse();
       response = { status: r.status, headers: r.headers, body: Buffer.from(r.body) };
     }
-    this.send(res, response, origin, requestId);
+    this.send(res, response, origin, preflight, requestId);
     this.options.log?.(JSON.stringify({
       requestId, httpMethod: method, path: rawPath, routeKey, status: response.status,
       userArn: caller?.invoker.userArn, errorType: response.headers['x-amzn-errortype'] as string | undefined,
@@ -230,9 +231,17 @@ export class LocalGateway {
     }
   }
 
-  private send(res: http.ServerResponse, response: HttpResponse, origin: string | undefined, requestId: string): void {
+  /**
+   * Writes the response with the configured CORS headers: a preflight gets the full preflight
+   * set whichever route answered it, any other response the actual-request set.
+   */
+  private send(res: http.ServerResponse, response: HttpResponse, origin: string | undefined, preflight: boolean, requestId: string): void {
     const cors = this.options.stack.cors;
-    const headers = cors ? withCorsHeaders(cors, origin, response.headers) : { ...response.headers };
+    const headers = !cors
+      ? { ...response.headers }
+      : preflight
+        ? { ...withCorsHeaders(cors, undefined, response.headers), ...preflightHeaders(cors, origin) }
+        : withCorsHeaders(cors, origin, response.headers);
     if (res.headersSent) return;
     res.statusCode = response.status;
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value as string | string[]);

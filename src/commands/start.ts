@@ -3,12 +3,15 @@
  * stack (`STACK=<name>` picks another) on http://127.0.0.1:${PORT:-3000} with the local
  * gateway. Prints the URL, each invoker's key id and what it may call, where the credentials
  * file is, and examples to paste. Never prints a secret.
+ *
+ * Variables: STACK, PORT, CDKTF_OUTDIR (cdktf's), IAM_HTTP_API_CREDENTIALS (another
+ * credentials file than .iam-http-api/credentials, e.g. for tests).
  */
 import * as path from 'node:path';
 import { credentialsPath, ensureInvokerKeys } from '../gateway/credentials';
 import { loadStack, StackLoadError, type LoadedStack } from '../gateway/load-stack';
-import { LocalGateway } from '../gateway/server';
-import { synthIfStale } from './synth-if-stale';
+import { LocalGateway, PortInUseError } from '../gateway/server';
+import { outdirOf, synthIfStale } from './synth-if-stale';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -62,9 +65,10 @@ function banner(stack: LoadedStack, url: string, keys: ReadonlyMap<string, { acc
 async function main(): Promise<void> {
   const stackName = process.env.STACK || 'dev';
   const port = parsePort(process.env.PORT);
-  synthIfStale(root, stackName);
-  const stack = loadStack(path.join(root, 'cdktf.out'), stackName);
-  const credentials = credentialsPath(root);
+  const outdir = outdirOf(root);
+  synthIfStale(root, outdir, stackName);
+  const stack = loadStack(outdir, stackName);
+  const credentials = process.env.IAM_HTTP_API_CREDENTIALS || credentialsPath(root);
   const keys = ensureInvokerKeys(credentials, stack.invokers.map((i) => i.name));
   const gateway = new LocalGateway({ stack, keys, port, log: (line) => console.log(line) });
   const url = await gateway.listen();
@@ -82,6 +86,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof StackLoadError || error instanceof Error ? error.message : error);
+  // Expected problems (no such stack, busy port, a stack the gateway cannot serve) are one
+  // clear line; anything else keeps its stack trace.
+  const expected = error instanceof StackLoadError || error instanceof PortInUseError;
+  console.error(expected ? error.message : error);
   process.exit(1);
 });

@@ -9,8 +9,13 @@ import * as path from 'node:path';
 /** What the synthesized output depends on, relative to the project root. */
 const SOURCES = ['main.ts', 'iam-http-api.config.ts', 'cdktf.json', 'package-lock.json', 'src/config', 'src/stack', 'handler'];
 
-export function stackJsonPath(root: string, stack: string): string {
-  return path.join(root, 'cdktf.out', 'stacks', stack, 'cdk.tf.json');
+/** cdktf's output folder: `CDKTF_OUTDIR` (cdktf's own variable) or `<root>/cdktf.out`. */
+export function outdirOf(root: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(root, env.CDKTF_OUTDIR || 'cdktf.out');
+}
+
+export function stackJsonPath(outdir: string, stack: string): string {
+  return path.join(outdir, 'stacks', stack, 'cdk.tf.json');
 }
 
 function newestMtime(file: string): number {
@@ -20,17 +25,17 @@ function newestMtime(file: string): number {
   return Math.max(0, ...fs.readdirSync(file).map((entry) => newestMtime(path.join(file, entry))));
 }
 
-export function isStale(root: string, stack: string): boolean {
-  const output = stackJsonPath(root, stack);
+export function isStale(root: string, outdir: string, stack: string): boolean {
+  const output = stackJsonPath(outdir, stack);
   if (!fs.existsSync(output)) return true;
   const built = fs.statSync(output).mtimeMs;
   return SOURCES.some((source) => newestMtime(path.join(root, source)) > built);
 }
 
 /** Synthesizes all stacks when `stack` is stale; exits the process with the app's message on failure. */
-export function synthIfStale(root: string, stack: string): 'synthesized' | 'up to date' {
-  if (!isStale(root, stack)) return 'up to date';
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'main.ts'], { cwd: root, stdio: 'inherit' });
+export function synthIfStale(root: string, outdir: string, stack: string): 'synthesized' | 'up to date' {
+  if (!isStale(root, outdir, stack)) return 'up to date';
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'main.ts'], { cwd: root, stdio: 'inherit', env: { ...process.env, CDKTF_OUTDIR: outdir } });
   if (result.status !== 0) process.exit(result.status ?? 1);
   return 'synthesized';
 }

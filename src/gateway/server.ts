@@ -44,6 +44,14 @@ export interface AccessLogEntry {
   readonly latencyMs: number;
 }
 
+/** The port asked for is taken; the message says what to do. */
+export class PortInUseError extends Error {
+  constructor(port: number) {
+    super(`Port ${port} on 127.0.0.1 is already in use. Stop the program using it, or start on another port: PORT=${port + 1} npm start`);
+    this.name = 'PortInUseError';
+  }
+}
+
 interface Caller {
   readonly invoker: InvokerDefinition;
   readonly accessKeyId: string;
@@ -75,9 +83,7 @@ export class LocalGateway {
     const port = this.options.port ?? 3000;
     return new Promise((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException): void => {
-        reject(error.code === 'EADDRINUSE'
-          ? new Error(`Port ${port} on 127.0.0.1 is already in use. Stop the program using it, or start on another port: PORT=${port + 1} npm start`)
-          : error);
+        reject(error.code === 'EADDRINUSE' ? new PortInUseError(port) : error);
       };
       this.server.once('error', onError);
       this.server.listen(port, '127.0.0.1', () => {

@@ -71,6 +71,9 @@ describe('npm start', () => {
     }
     expect(gateway.stdout).toContain(env.IAM_HTTP_API_CREDENTIALS.replace(`${process.cwd()}/`, ''));
 
+    const running = JSON.parse(fs.readFileSync(path.join(scratch, 'gateway.json'), 'utf8'));
+    expect(running).toEqual({ url: `http://127.0.0.1:${port}`, stack: 'dev', region: 'us-east-1', pid: gateway.child.pid, credentialsFile: env.IAM_HTTP_API_CREDENTIALS });
+
     const viewer = credentials.get('viewer')!;
     const response = await smithySign({ accessKeyId: viewer.aws_access_key_id, secretAccessKey: viewer.aws_secret_access_key }, 'us-east-1', { method: 'GET', url: `http://127.0.0.1:${port}/hello` }).then(send);
     expect(response.json()).toEqual({ method: 'GET', path: '/hello', body: '' });
@@ -78,6 +81,7 @@ describe('npm start', () => {
     gateway.child.kill('SIGTERM');
     expect(await gateway.exited).toBe(0);
     expect(gateway.stdout).toContain('SIGTERM: stopping the local gateway');
+    expect(fs.existsSync(path.join(scratch, 'gateway.json'))).toBe(false);
     expect(gateway.stdout + gateway.stderr).not.toContain(viewer.aws_secret_access_key);
   }, 30_000);
 

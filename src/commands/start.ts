@@ -10,6 +10,7 @@
 import * as path from 'node:path';
 import { credentialsPath, ensureInvokerKeys } from '../gateway/credentials';
 import { loadStack, StackLoadError, type LoadedStack } from '../gateway/load-stack';
+import { removeRunningGateway, writeRunningGateway } from '../gateway/running-gateway';
 import { LocalGateway, PortInUseError } from '../gateway/server';
 import { outdirOf, synthIfStale } from './synth-if-stale';
 
@@ -72,6 +73,9 @@ async function main(): Promise<void> {
   const keys = ensureInvokerKeys(credentials, stack.invokers.map((i) => i.name));
   const gateway = new LocalGateway({ stack, keys, port, log: (line) => console.log(line) });
   const url = await gateway.listen();
+  // Beside the credentials file, so a second gateway with other credentials keeps its own.
+  const stateFile = path.join(path.dirname(credentials), 'gateway.json');
+  writeRunningGateway(stateFile, { url, stack: stack.stackName, region: stack.region, pid: process.pid, credentialsFile: credentials });
   console.log(banner(stack, url, keys, credentials));
 
   let stopping = false;
@@ -79,6 +83,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping the local gateway`);
+    removeRunningGateway(stateFile);
     gateway.close().then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGINT', () => stop('SIGINT'));

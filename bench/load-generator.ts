@@ -1,8 +1,9 @@
 /**
- * The load generator of bench/gateway.ts, run as a child process (`fork` with `--import tsx`):
- * autocannon in its own process, so it never shares an event loop (or the parent's CPU
- * accounting) with the server under test. The parent sends one {@link LoadCommand} at a time
- * over IPC and gets one {@link LoadReport} back; the child exits when the parent disconnects.
+ * The load generator of bench/gateway.ts, run as a child process (`fork` with `--import tsx`,
+ * advanced IPC serialization): autocannon in its own process, so it never shares an event loop
+ * (or the parent's CPU accounting) with the server under test. The parent sends one
+ * {@link LoadCommand} at a time and gets one {@link LoadReport} back; the child exits when the
+ * parent disconnects.
  */
 import autocannon from 'autocannon';
 
@@ -23,62 +24,49 @@ export interface LoadCommand {
 }
 
 export interface LoadReport {
-  /** autocannon's requests per second (mean of its per-second samples). */
-  readonly reqPerSec: number;
-  readonly total: number;
+  /** Responses received (any status). */
+  readonly responses: number;
   readonly ok2xx: number;
   readonly non2xx: number;
   readonly statusCodes: Readonly<Record<string, number>>;
   readonly errors: number;
   readonly timeouts: number;
+  /** autocannon's measured duration of the run, seconds. */
   readonly durationSeconds: number;
-  /** Exact percentiles (ms) over every response's latency as autocannon timed it (hrtime, sub-ms). */
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  /** autocannon's own histogram percentiles (whole ms), for comparison with its CLI output. */
-  readonly autocannonP50Ms: number;
-  readonly autocannonP99Ms: number;
+  /** Every response's latency (ms, sub-ms resolution) as autocannon timed it (hrtime per request). */
+  readonly latenciesMs: Float64Array;
   /** CPU time of this load-generator process during the run (user + system), ms. */
   readonly cpuMs: number;
 }
 
 export type LoadMessage = { readonly type: 'ready' } | { readonly type: 'report'; readonly report: LoadReport } | { readonly type: 'error'; readonly message: string };
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
 async function run(command: LoadCommand): Promise<LoadReport> {
   const latencies: number[] = [];
   const cpuBefore = process.cpuUsage();
-  const instance = autocannon({
-    url: command.url,
-    connections: command.connections,
-    pipelining: 1,
-    duration: command.durationSeconds,
-    timeout: command.timeoutSeconds,
-    requests: command.requests.map((r) => ({ method: r.method, path: r.path, headers: { ...r.headers } })),
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon({
+      url: command.url,
+      connections: command.connections,
+      pipelining: 1,
+      duration: command.durationSeconds,
+      timeout: command.timeoutSeconds,
+      requests: command.requests.map((r) => ({ method: r.method, path: r.path, headers: { ...r.headers } })),
+    }, (error: unknown, done: autocannon.Result) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(done)));
+    instance.on('response', (_client, _statusCode, _bytes, responseTime) => { latencies.push(responseTime); });
   });
-  instance.on('response', (_client, _statusCode, _bytes, responseTime) => { latencies.push(responseTime); });
-  const result = await instance;
   const cpu = process.cpuUsage(cpuBefore);
-  const sorted = Float64Array.from(latencies).sort();
   const statusCodes: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = stat.count ?? 0;
   return {
-    reqPerSec: result.requests.average,
-    total: latencies.length,
+    responses: latencies.length,
     ok2xx: result['2xx'],
     non2xx: result.non2xx,
     statusCodes,
     errors: result.errors,
     timeouts: result.timeouts,
     durationSeconds: result.duration,
-    p50Ms: percentile(sorted, 50),
-    p99Ms: percentile(sorted, 99),
-    autocannonP50Ms: result.latency.p50,
-    autocannonP99Ms: result.latency.p99,
+    latenciesMs: Float64Array.from(latencies),
     cpuMs: (cpu.user + cpu.system) / 1000,
   };
 }

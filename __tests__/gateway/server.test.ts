@@ -84,6 +84,7 @@ describe('local gateway: signature, authorization and routing', () => {
 
     const actual = await signed('viewer', 'GET', '/items', undefined, { origin: 'http://127.0.0.1:5173' });
     expect(actual.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:5173');
+    expect(actual.headers.get('access-control-expose-headers')).toBe('apigw-requestid,x-amzn-ErrorType');
     const denied = await signed('viewer', 'POST', '/items', '{}', { origin: 'http://127.0.0.1:5173' });
     expect(denied.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:5173');
   });

@@ -8,7 +8,7 @@ import { resourceOf, synthStack } from '../support/synth';
 describe('HTTP API', () => {
   const { json, tf } = synthStack({ environments: { dev: { routes: ['GET /items/{id}'] } } });
 
-  it('is an HTTP API with the configured CORS origins, methods, SigV4 headers and a one-day max age', () => {
+  it('is an HTTP API with the configured CORS origins, methods, SigV4 headers, readable request id and error type, and a one-day max age', () => {
     expect(json).toHaveResourceWithProperties(Apigatewayv2Api, {
       name: 'iam-http-api-dev',
       protocol_type: 'HTTP',
@@ -16,6 +16,7 @@ describe('HTTP API', () => {
         allow_origins: ['http://127.0.0.1:5173'],
         allow_methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
         allow_headers: ['Authorization', 'X-Amz-Date', 'X-Amz-Security-Token', 'X-Amz-Content-Sha256', 'Content-Type', 'X-Requested-With'],
+        expose_headers: ['apigw-requestid', 'x-amzn-ErrorType'],
         max_age: 86400,
       },
     });

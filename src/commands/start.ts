@@ -2,9 +2,10 @@
  * `npm start`: synthesizes when sources are newer than cdktf.out, then serves the `dev`
  * stack (`STACK=<name>` picks another) on http://127.0.0.1:${PORT:-3000} with the local
  * gateway. Prints the URL, each invoker's key id and what it may call, where the credentials
- * file is, and examples to paste. Never prints a secret.
+ * file is, and examples to paste. Never prints a secret. Also serves the browser page
+ * (clients/web) on http://127.0.0.1:${PAGE_PORT:-5173}, another origin than the gateway.
  *
- * Variables: STACK, PORT, CDKTF_OUTDIR (cdktf's), IAM_HTTP_API_CREDENTIALS (another
+ * Variables: STACK, PORT, PAGE_PORT, CDKTF_OUTDIR (cdktf's), IAM_HTTP_API_CREDENTIALS (another
  * credentials file than .iam-http-api/credentials, e.g. for tests).
  */
 import * as path from 'node:path';
@@ -12,6 +13,7 @@ import { credentialsPath, ensureInvokerKeys } from '../gateway/credentials';
 import { loadStack, StackLoadError, type LoadedStack } from '../gateway/load-stack';
 import { removeRunningGateway, writeRunningGateway } from '../gateway/running-gateway';
 import { LocalGateway, PortInUseError } from '../gateway/server';
+import { PageServerError, startPageServer, type PageServer } from './page-server';
 import { outdirOf, synthIfStale } from './synth-if-stale';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -29,7 +31,7 @@ function parsePort(text: string | undefined): number {
   return port;
 }
 
-function banner(stack: LoadedStack, url: string, keys: ReadonlyMap<string, { accessKeyId: string }>, credentials: string): string {
+function banner(stack: LoadedStack, url: string, keys: ReadonlyMap<string, { accessKeyId: string }>, credentials: string, page: PageServer | undefined): string {
   const relCredentials = path.relative(process.cwd(), credentials) || credentials;
   const first = stack.invokers.find((i) => i.name === 'viewer') ?? stack.invokers[0];
   const scope = `aws:amz:${stack.region}:execute-api`;
@@ -59,6 +61,13 @@ function banner(stack: LoadedStack, url: string, keys: ReadonlyMap<string, { acc
       `Or from any AWS SDK or tool: AWS_SHARED_CREDENTIALS_FILE=${relCredentials} AWS_PROFILE=${first.name}, region ${stack.region}, service execute-api.`,
     );
   }
+  if (page) {
+    lines.push('', `Browser page: ${page.url}`);
+    const origins = stack.cors?.allowOrigins ?? [];
+    if (!origins.includes('*') && !origins.includes(page.url)) {
+      lines.push(`  (${page.url} is not in the stack's cors.allowOrigins, so the gateway refuses the page's requests; add it in iam-http-api.config.ts)`);
+    }
+  }
   lines.push('', 'Ctrl-C stops the gateway.');
   return lines.join('\n');
 }
@@ -73,10 +82,15 @@ async function main(): Promise<void> {
   const keys = ensureInvokerKeys(credentials, stack.invokers.map((i) => i.name));
   const gateway = new LocalGateway({ stack, keys, port, log: (line) => console.log(line) });
   const url = await gateway.listen();
+  // The page is a convenience: when its port is busy, say so and keep serving the gateway.
+  const page = await startPageServer({ gatewayUrl: url, region: stack.region }).catch((error: unknown) => {
+    if (!(error instanceof PageServerError)) throw error;
+    console.error(`Browser page not started: ${error.message}`);
+    return undefined;
+  });
   // Beside the credentials file, so a second gateway with other credentials keeps its own.
   const stateFile = path.join(path.dirname(credentials), 'gateway.json');
   writeRunningGateway(stateFile, { url, stack: stack.stackName, region: stack.region, pid: process.pid, credentialsFile: credentials });
-  console.log(banner(stack, url, keys, credentials));
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -84,10 +98,12 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`\n${signal}: stopping the local gateway`);
     removeRunningGateway(stateFile);
-    gateway.close().then(() => process.exit(0), () => process.exit(1));
+    Promise.all([gateway.close(), page?.close()]).then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // After the handlers: whoever reads the banner's last line may signal at once.
+  console.log(banner(stack, url, keys, credentials, page));
 }
 
 main().catch((error: unknown) => {

@@ -49,6 +49,12 @@ export const CORS_ALLOW_HEADERS = [
   'X-Requested-With',
 ] as const;
 
+/**
+ * Response headers a browser page may read: API Gateway's request id and error type, so a
+ * page can show which request failed and why.
+ */
+export const CORS_EXPOSE_HEADERS = ['apigw-requestid', 'x-amzn-ErrorType'] as const;
+
 /** Browsers may cache a preflight answer this long (one day, in seconds). */
 export const CORS_MAX_AGE_SECONDS = 86_400;
 

@@ -111,6 +111,17 @@ export const errors = {
   incompleteSignature: (missing: readonly string[], authorization: string) =>
     new GatewayError(403, `${missing.join(' ')} Authorization=${authorization}`, 'IncompleteSignatureException'),
 
+  /**
+   * A request Node's HTTP parser refuses before the pipeline runs (bytes outside ASCII in the
+   * request line, a malformed header). AWS's answer for these is not documented; unconfirmed.
+   */
+  badRequest: () => new GatewayError(400, 'Bad Request'),
+  /**
+   * Request line and headers too large. API Gateway documents a 10 KB limit for them; its
+   * answer's status and text are unconfirmed (431 is HTTP's own code for this).
+   */
+  headersTooLarge: () => new GatewayError(431, 'Request Header Fields Too Large'),
+
   /** [http-api-errs] */
   notFound: () => new GatewayError(404, 'Not Found'),
   /** [http-api-errs] */

@@ -76,6 +76,7 @@ export class LocalGateway {
     }
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 5_000;
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket) => answerUnparsable(error, socket));
   }
 
   /** Listens on 127.0.0.1; rejects with a clear message when the port is taken. */
@@ -300,6 +301,27 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/**
+ * Answers a request Node's parser refused (so the pipeline never saw it) in the gateway's own
+ * shape: a JSON message and an apigw-requestid, then closes the connection.
+ */
+function answerUnparsable(error: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const gatewayError = error.code === 'HPE_HEADER_OVERFLOW' ? errors.headersTooLarge() : errors.badRequest();
+  const { status, headers, body } = gatewayError.getResponse();
+  const head = [
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}`,
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+    `apigw-requestid: ${randomBytes(12).toString('base64')}`,
+    `content-length: ${Buffer.byteLength(body)}`,
+    'connection: close',
+  ];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
 }
 
 function unexpected(error: unknown, requestId: string): GatewayError {

@@ -390,8 +390,10 @@ export function parseAmzDate(value: string): Date | undefined {
 /** A `Date` header: IMF-fixdate or ISO-8601 basic; undefined otherwise. */
 function parseHttpDate(value: string): Date | undefined {
   if (HTTP_DATE_FORMAT.test(value)) {
+    // Date.parse is lenient (two-digit years, Feb 31 rolls over): accept only a value that is
+    // exactly how that instant is written, weekday included.
     const time = Date.parse(value);
-    return Number.isNaN(time) ? undefined : new Date(time);
+    return !Number.isNaN(time) && new Date(time).toUTCString() === value ? new Date(time) : undefined;
   }
   return parseAmzDate(value);
 }

@@ -9,7 +9,7 @@ import { Apigatewayv2Integration } from '@cdktf/provider-aws/lib/apigatewayv2-in
 import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
 import { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
-import { CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS, STAGE_NAME } from '../config/defaults';
+import { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, CORS_MAX_AGE_SECONDS, STAGE_NAME } from '../config/defaults';
 import type { CorsSettings, LogRetentionDays, ThrottlingSettings } from '../config/types';
 import { HTTP_METHODS } from '../config/types';
 import { named, toIdentifier } from './logical-id';
@@ -69,6 +69,7 @@ export class HttpApi extends Construct {
           allowOrigins: [...props.cors.allowOrigins],
           allowMethods: [...HTTP_METHODS],
           allowHeaders: [...CORS_ALLOW_HEADERS],
+          exposeHeaders: [...CORS_EXPOSE_HEADERS],
           maxAge: CORS_MAX_AGE_SECONDS,
         },
       }),

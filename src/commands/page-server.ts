@@ -1,0 +1,130 @@
+/**
+ * Serves the browser page (clients/web) on 127.0.0.1, on another origin than the gateway, so
+ * a real browser sends a real CORS preflight to the gateway's `OPTIONS /{proxy+}` route.
+ *
+ * The page gets its defaults from the server: `data-gateway-url` and `data-region` on <body>
+ * in `/` (also as `/config.json`). The bundle is built in memory with esbuild when the server
+ * starts. The Content-Security-Policy lets the page connect to the gateway's origin only.
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { bundleWebPage } from '../../clients/web/bundle';
+
+export const DEFAULT_PAGE_PORT = 5173;
+
+export interface PageServerOptions {
+  /** Default: env PAGE_PORT, else 5173. 0 picks a free port. */
+  readonly port?: number;
+  /** The gateway the page calls, e.g. http://127.0.0.1:3000. */
+  readonly gatewayUrl: string;
+  /** The region the page signs for by default. */
+  readonly region: string;
+}
+
+export interface PageServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** The page server could not start; the message says what to do. */
+export class PageServerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PageServerError';
+  }
+}
+
+/** The page's port is taken (like the gateway's PortInUseError). */
+export class PagePortInUseError extends PageServerError {
+  constructor(readonly port: number) {
+    super(
+      `Port ${port} on 127.0.0.1 is already in use, so the browser page cannot start. Stop the program using it, or serve the page on another port: `
+      + `PAGE_PORT=${port + 1} npm start (and add http://127.0.0.1:${port + 1} to cors.allowOrigins in iam-http-api.config.ts, or the gateway will refuse the page).`,
+    );
+    this.name = 'PagePortInUseError';
+  }
+}
+
+function pagePort(explicit: number | undefined): number {
+  if (explicit !== undefined) return explicit;
+  const text = process.env.PAGE_PORT;
+  if (text === undefined || text === '') return DEFAULT_PAGE_PORT;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new PageServerError(`PAGE_PORT=${text} is not a port number; use a whole number from 1 to 65535, e.g. PAGE_PORT=${DEFAULT_PAGE_PORT}`);
+  }
+  return port;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export async function startPageServer(options: PageServerOptions): Promise<PageServer> {
+  const port = pagePort(options.port);
+  let gatewayOrigin: string;
+  try {
+    gatewayOrigin = new URL(options.gatewayUrl).origin;
+  } catch {
+    throw new PageServerError(`The gateway URL "${options.gatewayUrl}" is not a URL`);
+  }
+  const files = await bundleWebPage();
+  const html = files.html
+    .replaceAll('{{GATEWAY_URL}}', escapeHtml(options.gatewayUrl.replace(/\/+$/, '')))
+    .replaceAll('{{REGION}}', escapeHtml(options.region));
+  const config = JSON.stringify({ gatewayUrl: options.gatewayUrl.replace(/\/+$/, ''), region: options.region });
+
+  const securityHeaders = {
+    'content-security-policy': [
+      "default-src 'none'", "script-src 'self'", "style-src 'self'", `connect-src ${gatewayOrigin}`,
+      "img-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
+    ].join('; '),
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cache-control': 'no-store',
+  };
+  const routes: Record<string, { type: string; body: string }> = {
+    '/': { type: 'text/html; charset=utf-8', body: html },
+    '/index.html': { type: 'text/html; charset=utf-8', body: html },
+    '/main.js': { type: 'text/javascript; charset=utf-8', body: files.script },
+    '/style.css': { type: 'text/css; charset=utf-8', body: files.style },
+    '/config.json': { type: 'application/json', body: config },
+  };
+
+  const server = http.createServer((req, res) => {
+    const pathname = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { ...securityHeaders, allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('Method Not Allowed\n');
+      return;
+    }
+    const file = routes[pathname];
+    if (pathname === '/favicon.ico') {
+      res.writeHead(204, securityHeaders).end();
+    } else if (!file) {
+      res.writeHead(404, { ...securityHeaders, 'content-type': 'text/plain' }).end('Not Found\n');
+    } else {
+      res.writeHead(200, { ...securityHeaders, 'content-type': file.type, 'content-length': Buffer.byteLength(file.body) });
+      res.end(req.method === 'HEAD' ? undefined : file.body);
+    }
+  });
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      reject(error.code === 'EADDRINUSE' ? new PagePortInUseError(port) : error);
+    };
+    server.once('error', onError);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}

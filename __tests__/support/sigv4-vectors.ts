@@ -48,6 +48,9 @@ export interface SigV4Vector {
 
 /** Names of the case folders (those with a context.json), sorted. */
 export function listVectorNames(): string[] {
+  if (!fs.existsSync(SIGV4_SUITE_DIR)) {
+    throw new Error(`AWS's SigV4 test vectors are not at ${SIGV4_SUITE_DIR}: the tests read them from the shared/ folder beside the project checkout (../shared/sigv4-test-suite).`);
+  }
   return fs
     .readdirSync(SIGV4_SUITE_DIR, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && fs.existsSync(path.join(SIGV4_SUITE_DIR, entry.name, 'context.json')))

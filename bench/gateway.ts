@@ -5,39 +5,43 @@
  * both measured in this one run, the same way, with autocannon.
  * Goal (the issue): the gateway sustains >= 0.6 of the bare server's throughput with a warm
  * decision cache. Prints req/s, p50/p99 for each, the ratio, the decision-cache hit rate over
- * the measured window, the gateway's worker-pool size and the machine.
+ * the measured rounds, the gateway's worker-pool size and the machine.
  *
  * How it measures:
- *  - Both servers listen on 127.0.0.1 in this process; each gets a warm-up run, then a measured
- *    run of the same duration, connections and pipelining 1 (defaults 2 s, 10 s, 10; env
- *    BENCH_WARMUP, BENCH_DURATION, BENCH_CONNECTIONS; BENCH_WORKERS sets the gateway's pool,
- *    default 2 like `npm start`). The gateway runs without an access log (`npm start` prints
- *    one line per request to the console; that is not what is measured here).
- *  - Requests: a pool of BENCH_PATHS (default 256) distinct `GET /items/<n>`, signed as the
- *    `viewer` invoker with @smithy/signature-v4 (service execute-api, host 127.0.0.1:<port>)
- *    BEFORE the runs, so signing is not in the measurement; autocannon cycles through them
- *    (`requests`). SigV4 signatures are valid 5 minutes after X-Amz-Date; the whole run takes
- *    well under a minute, and the bench checks the pool's age before the gateway's run. The
- *    bare server gets the same requests (same headers, its own host).
+ *  - Both servers listen on 127.0.0.1 in this process. Each gets a warm-up (BENCH_WARMUP, 2 s),
+ *    then BENCH_DURATION (10 s) of measurement split into BENCH_ROUNDS (2) alternating rounds in
+ *    ABBA order (bare, gateway, gateway, bare), so a machine that speeds up or slows down during
+ *    the run affects both alike; totals are summed over the rounds. Same connections
+ *    (BENCH_CONNECTIONS, 10), pipelining 1, a 10 s request timeout; BENCH_WORKERS sets the
+ *    gateway's pool (default 2, as `npm start`). The gateway runs without an access log
+ *    (`npm start` prints one line per request to the console; that is not what is measured).
+ *  - Requests: a pool of BENCH_PATHS (256) distinct `GET /items/<n>`, signed as the `viewer`
+ *    invoker with @smithy/signature-v4 (service execute-api, region of the stack, header
+ *    host 127.0.0.1:<port>) BEFORE the runs, so signing is not in the measurement; autocannon
+ *    cycles through them (`requests`). SigV4 signatures are accepted for 5 minutes after their
+ *    X-Amz-Date; the run takes well under a minute, and the bench refuses settings that would
+ *    outlast the pool. The bare server gets the same requests (same headers, its own host).
  *  - Correctness first: every request of the pool is sent once to each server; each must answer
- *    200 application/json with the same body (`{"method":"GET","path":...,"body":""}`). This
- *    pass also fills the decision cache (one miss per path); then the warm-up. In the measured
- *    runs every response must be 2xx with no errors or timeouts, or the bench fails.
- *  - Hit rate: `gateway.authorizerStats` just before and just after the measured run.
+ *    200 application/json with the handler's echo (`{"method":"GET","path":...,"body":""}`).
+ *    That pass also fills the decision cache (one miss per path); then the warm-ups. In every
+ *    run every response must be 2xx with no errors or timeouts, or the bench fails.
+ *  - Hit rate: `gateway.authorizerStats` just before and after each measured gateway round.
  *  - Latency: every response's latency as autocannon times it (hrtime per request, sub-ms);
- *    p50/p99 are exact over those samples (autocannon's own histogram keeps whole ms only,
- *    printed alongside).
+ *    p50/p99 are exact over all samples of all rounds (autocannon's own histogram keeps whole
+ *    milliseconds only).
  *
  * Why autocannon runs in a child process (bench/load-generator.ts): in this process it would
  * share the event loop with the server under test, so its request building and response
- * parsing would be counted as the server's time and block it. A worker thread would get its own
- * event loop too, but its CPU would be counted in this process's `process.cpuUsage()`; a
- * child process keeps the accounting apart: "server CPU" below is this process (the server's
- * main thread plus, for the gateway, its Lambda worker threads), "load-gen CPU" the child's.
- * Both servers are driven by the same child, the same way. The machine is small (see the
- * printed CPU count; 2 cores where this was written): load generator, the server's main thread
- * and the gateway's workers all compete for the same cores, which caps both runs; the CPU
- * columns and the main thread's event-loop utilization show who is saturated.
+ * parsing would be counted as the server's time and would block it. A worker thread would get
+ * its own event loop too, but its CPU would be counted in this process's `process.cpuUsage()`;
+ * a child process keeps the accounting apart: "server CPU" is this process (the server's main
+ * thread plus, for the gateway, its Lambda worker threads), "load-gen CPU" the child's. Both
+ * servers are driven by the same child, the same way. The machine is small (the CPU count is
+ * printed; 2 where this was written): load generator, the server's main thread and the
+ * gateway's workers compete for the same cores, which caps both runs. The CPU columns and the
+ * event-loop utilization of the main thread ("main ELU") show who is saturated; "other/steal"
+ * is the CPU that neither used (other processes, from /proc/stat) and the hypervisor's steal:
+ * when it is high the run was disturbed and the bench says so.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -160,8 +160,15 @@ export class Authorizer {
     this.analyses.clear();
   }
 
+  private readonly fingerprints = new WeakMap<Principal, string>();
+
   private analysisOf(principal: Principal): Analysis {
-    const fingerprint = fingerprintOf(principal);
+    // Principals are immutable (see Principal.policies): one fingerprint per object.
+    let fingerprint = this.fingerprints.get(principal);
+    if (fingerprint === undefined) {
+      fingerprint = fingerprintOf(principal);
+      this.fingerprints.set(principal, fingerprint);
+    }
     const known = this.analyses.get(fingerprint);
     if (known) return known;
     const analysis = analyze(fingerprint, principal.policies);

@@ -217,6 +217,24 @@ export interface CredentialScope {
  * given, with the library's own canonical headers, canonical request, string to sign and key.
  */
 export class VerifierSignatureV4 extends SignatureV4 {
+  public constructor(init: ConstructorParameters<typeof SignatureV4>[0]) {
+    super(init);
+    // The library re-derives nothing on a cache hit but still HMACs (secret, key id) to find its
+    // cache entry on every request; keep the library's own result per (date, region, service).
+    const self = this as unknown as { getSigningKey: (c: unknown, region: string, shortDate: string, service?: string) => Promise<Uint8Array> };
+    const derive = self.getSigningKey.bind(this);
+    const memo = new Map<string, Promise<Uint8Array>>();
+    self.getSigningKey = (credentials, region, shortDate, service) => {
+      const key = `${shortDate}\n${region}\n${service ?? ''}`;
+      let derived = memo.get(key);
+      if (!derived) {
+        derived = derive(credentials, region, shortDate, service);
+        memo.set(key, derived);
+      }
+      return derived;
+    };
+  }
+
   /**
    * The signature of `request` exactly as given: no header added, removed or hoisted.
    * `canonicalRequest` and `stringToSign` are returned for diagnostics.
@@ -528,8 +546,10 @@ function checkCredentialScope(parts: SignatureParts, options: VerifyOptions): Cr
   if (scope.terminator !== KEY_TYPE_IDENTIFIER) {
     throw errors.malformedCredential(`Credential should be scoped with a valid terminator: '${KEY_TYPE_IDENTIFIER}', not '${scope.terminator}'.`);
   }
-  const longDate = amzDate(parts.signedAt);
-  if (scope.date !== longDate.slice(0, 8)) {
+  const d = parts.signedAt;
+  const shortDate = `${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}${String(d.getUTCDate()).padStart(2, '0')}`;
+  if (scope.date !== shortDate) {
+    const longDate = amzDate(parts.signedAt);
     throw errors.malformedCredential(
       `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scope.date}' != '${longDate.slice(0, 8)}', from '${longDate}'.`,
     );
@@ -553,8 +573,10 @@ function checkSessionToken(credentials: Credentials, sessionToken: string | unde
 }
 
 /** X-Amz-Content-Sha256 when sent (UNSIGNED-PAYLOAD, or the body's hash), else the body's SHA-256. */
+const EMPTY_BODY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
 function payloadHashOf(headers: HeaderValues, body: Uint8Array): string {
-  const bodyHash = createHash('sha256').update(body).digest('hex');
+  const bodyHash = body.length === 0 ? EMPTY_BODY_SHA256 : createHash('sha256').update(body).digest('hex');
   const declared = headers.get(SHA256_HEADER);
   if (declared === undefined) return bodyHash;
   const value = declared.map((v) => v.trim()).join(',');

@@ -1,5 +1,6 @@
 /** `npm run bench`: every benchmark of the project, printing ratios measured in this one run. */
 import { benchAuthorize } from './authorize';
+import { benchGateway } from './gateway';
 import { benchHandlerSize } from './handler-size';
 import { benchSynth } from './synth';
 
@@ -7,6 +8,7 @@ async function main(): Promise<void> {
   benchHandlerSize();
   await benchAuthorize();
   await benchSynth();
+  await benchGateway();
 }
 
 main().catch((error: unknown) => {

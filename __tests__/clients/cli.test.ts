@@ -6,10 +6,10 @@
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startTestGateway, type TestGateway } from '../support/gateway';
+import { freePort } from '../support/moto-server';
 
 const root = path.resolve(__dirname, '..', '..');
 const BIN = path.join(root, 'bin', 'iam-http-api.js');
@@ -30,14 +30,6 @@ function run(args: string[], env: Record<string, string>): Promise<Run> {
 
 const pretty = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('iam-http-api (Node CLI)', () => {
   let gw: TestGateway;
@@ -185,7 +177,7 @@ describe('iam-http-api (Node CLI)', () => {
     });
 
     it('says to run npm start when nothing listens, exit 2', async () => {
-      const port = await closedPort();
+      const port = await freePort();
       const result = await call(['/hello', '--profile', 'viewer', '--url', `http://127.0.0.1:${port}`, '--region', 'us-east-1']);
       expect(result).toEqual({
         code: 2,

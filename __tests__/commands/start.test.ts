@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { parseIni } from '../../src/gateway/credentials';
 import { send, smithySign } from '../support/smithy-sign';
+import { freePort } from '../support/moto-server';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -37,14 +38,6 @@ function ready(started: Started): Promise<void> {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('npm start', () => {
   let scratch: string;

@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { runApp } from '../support/synth';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -20,11 +20,7 @@ function snapshot(dir: string): Map<string, Buffer> {
 }
 
 function synth(outdir: string): void {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'main.ts'], {
-    cwd: root,
-    env: { ...process.env, CDKTF_OUTDIR: outdir, TF_CLOUD_ORGANIZATION: '' },
-    encoding: 'utf8',
-  });
+  const result = runApp(outdir);
   expect(result.stderr).toBe('');
   expect(result.status).toBe(0);
 }

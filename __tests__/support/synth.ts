@@ -1,4 +1,5 @@
 /** Synthesizes one stack of a configuration in a scratch app, for assertions on its JSON. */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -60,4 +61,17 @@ export function resourceOf(tf: TerraformJson, type: string, name: string): Recor
 /** Parses a resource's JSON policy string (an IAM policy document). */
 export function policyOf(resource: Record<string, unknown>, attribute = 'policy'): { Statement: Array<Record<string, unknown>> } {
   return JSON.parse(String(resource[attribute]));
+}
+
+/**
+ * Runs the cdktf app as `npm run synth` does, into `outdir` (local backend: TF_CLOUD_ORGANIZATION
+ * cleared). Returns the exit status and stderr for the caller to assert on.
+ */
+export function runApp(outdir: string): { status: number | null; stderr: string } {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'main.ts'], {
+    cwd: path.resolve(__dirname, '..', '..'),
+    env: { ...process.env, CDKTF_OUTDIR: outdir, TF_CLOUD_ORGANIZATION: '' },
+    encoding: 'utf8',
+  });
+  return { status: result.status, stderr: result.stderr };
 }

@@ -9,11 +9,11 @@
  * Everything else is the synthesized JSON as it is, plus override files that aim the
  * provider at moto and keep the state inside the copy.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeWithOfflineTools } from '../support/offline-tools';
 import { startMotoServer, type MotoServer } from '../support/moto-server';
+import { runApp } from '../support/synth';
 import {
   describeFailure,
   planDetailed,
@@ -36,9 +36,7 @@ describeWithOfflineTools('the dev stack with real terraform against moto (archiv
   beforeAll(async () => {
     fs.mkdirSync(path.join(root, '.build'), { recursive: true });
     outdir = fs.mkdtempSync(path.join(root, '.build', 'tf-synth-'));
-    const synth = spawnSync(process.execPath, ['--import', 'tsx', 'main.ts'], {
-      cwd: root, env: { ...process.env, CDKTF_OUTDIR: outdir, TF_CLOUD_ORGANIZATION: '' }, encoding: 'utf8',
-    });
+    const synth = runApp(outdir);
     if (synth.status !== 0) throw new Error(`synth failed: ${synth.stderr}`);
     moto = await startMotoServer();
     tf = prepareOfflineTerraform({ stackDir: path.join(outdir, 'stacks', 'dev'), endpoint: moto.endpoint });

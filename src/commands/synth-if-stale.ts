@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /** What the synthesized output depends on, relative to the project root. */
-const SOURCES = ['main.ts', 'iam-http-api.config.ts', 'cdktf.json', 'package-lock.json', 'src/config', 'src/stack', 'handler'];
+const SOURCES = ['main.ts', 'iam-http-api.config.ts', 'cdktf.json', 'package-lock.json', 'src/app', 'src/config', 'src/stack', 'handler'];
 
 /** cdktf's output folder: `CDKTF_OUTDIR` (cdktf's own variable) or `<root>/cdktf.out`. */
 export function outdirOf(root: string, env: NodeJS.ProcessEnv = process.env): string {

@@ -1,0 +1,91 @@
+/**
+ * `npm run plan`: for each environment (`STACK=dev` or `STACK=dev,prod` picks; default all in
+ * iam-http-api.config.ts), synthesize when stale, `terraform plan`, and print a review
+ * summary: what is added/changed/destroyed, IAM policy diffs as JSON, changes made outside
+ * Terraform, and a loud warning when anyone gains access.
+ *
+ * Writes `cdktf.out/plans/<env>.md` (the summary, also the PR comment) and
+ * `cdktf.out/plans/<env>.tfplan` (the saved plan for `terraform apply`; holds state, so
+ * secrets: mode 0600, never upload it).
+ *
+ * Flags: --no-synth (plan cdktf.out as it is), --detailed-exitcode (exit 2 when anything
+ * would change, like terraform's own flag), --help.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import config from '../../iam-http-api.config';
+import { resolveConfig, ConfigError } from '../config/resolve';
+import { planStack } from '../plan/plan-stack';
+import { hasChanges } from '../plan/summarize-plan';
+import { TerraformError } from '../plan/terraform-cli';
+import { outdirOf, stackJsonPath, synthIfStale } from './synth-if-stale';
+
+const root = path.resolve(__dirname, '..', '..');
+const USAGE = 'usage: [STACK=<env>[,<env>…]] npm run plan [-- --no-synth] [-- --detailed-exitcode]';
+
+class UsageError extends Error {}
+
+interface Flags {
+  readonly synth: boolean;
+  readonly detailedExitcode: boolean;
+}
+
+function parseFlags(argv: readonly string[]): Flags | 'help' {
+  let synth = true;
+  let detailedExitcode = false;
+  for (const arg of argv) {
+    if (arg === '--help' || arg === '-h') return 'help';
+    else if (arg === '--no-synth') synth = false;
+    else if (arg === '--detailed-exitcode') detailedExitcode = true;
+    else throw new UsageError(`unknown argument ${JSON.stringify(arg)}\n${USAGE}`);
+  }
+  return { synth, detailedExitcode };
+}
+
+function environments(stackVar: string | undefined): string[] {
+  const configured = resolveConfig(config).map((c) => c.environment);
+  if (!stackVar?.trim()) return configured;
+  const picked = stackVar.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const unknown = picked.filter((s) => !configured.includes(s));
+  if (unknown.length > 0) throw new UsageError(`STACK: no environment ${unknown.map((u) => JSON.stringify(u)).join(', ')} in iam-http-api.config.ts; have ${configured.join(', ')}`);
+  return picked;
+}
+
+async function main(): Promise<number> {
+  const flags = parseFlags(process.argv.slice(2));
+  if (flags === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  const envs = environments(process.env.STACK);
+  const outdir = outdirOf(root);
+  let changes = false;
+  for (const environment of envs) {
+    if (flags.synth) synthIfStale(root, outdir, environment);
+    const stackDir = path.dirname(stackJsonPath(outdir, environment));
+    if (!fs.existsSync(stackJsonPath(outdir, environment))) {
+      throw new UsageError(`No synthesized stack "${environment}" in ${path.relative(root, outdir) || '.'}: run npm run synth (or drop --no-synth)`);
+    }
+    const plansDir = path.join(outdir, 'plans');
+    const { summary, markdown } = await planStack({
+      environment,
+      stackDir,
+      planFile: path.join(plansDir, `${environment}.tfplan`),
+      progress: (line) => console.error(line),
+    });
+    fs.writeFileSync(path.join(plansDir, `${environment}.md`), markdown);
+    console.log(markdown);
+    console.error(`${environment}: summary in ${path.relative(process.cwd(), path.join(plansDir, `${environment}.md`))}, saved plan in ${path.relative(process.cwd(), path.join(plansDir, `${environment}.tfplan`))}`);
+    changes ||= hasChanges(summary);
+  }
+  return flags.detailedExitcode && changes ? 2 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const expected = error instanceof UsageError || error instanceof TerraformError || error instanceof ConfigError;
+    console.error(expected ? (error as Error).message : error);
+    process.exit(1);
+  },
+);

@@ -18,6 +18,7 @@ import { resolveConfig, ConfigError } from '../config/resolve';
 import { planStack } from '../plan/plan-stack';
 import { hasChanges } from '../plan/summarize-plan';
 import { TerraformError } from '../plan/terraform-cli';
+import { StackSelectionError, selectStacks } from './stack-selection';
 import { outdirOf, stackJsonPath, synthIfStale } from './synth-if-stale';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -42,22 +43,13 @@ function parseFlags(argv: readonly string[]): Flags | 'help' {
   return { synth, detailedExitcode };
 }
 
-function environments(stackVar: string | undefined): string[] {
-  const configured = resolveConfig(config).map((c) => c.environment);
-  if (!stackVar?.trim()) return configured;
-  const picked = stackVar.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  const unknown = picked.filter((s) => !configured.includes(s));
-  if (unknown.length > 0) throw new UsageError(`STACK: no environment ${unknown.map((u) => JSON.stringify(u)).join(', ')} in iam-http-api.config.ts; have ${configured.join(', ')}`);
-  return picked;
-}
-
 async function main(): Promise<number> {
   const flags = parseFlags(process.argv.slice(2));
   if (flags === 'help') {
     console.log(USAGE);
     return 0;
   }
-  const envs = environments(process.env.STACK);
+  const envs = selectStacks(process.env.STACK, resolveConfig(config).map((c) => c.environment), { required: false, example: 'STACK=dev npm run plan' });
   const outdir = outdirOf(root);
   let changes = false;
   for (const environment of envs) {
@@ -84,7 +76,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    const expected = error instanceof UsageError || error instanceof TerraformError || error instanceof ConfigError;
+    const expected = error instanceof UsageError || error instanceof StackSelectionError || error instanceof TerraformError || error instanceof ConfigError;
     console.error(expected ? (error as Error).message : error);
     process.exit(1);
   },

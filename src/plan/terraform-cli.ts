@@ -14,11 +14,16 @@ export interface TerraformResult {
 
 export class TerraformError extends Error {}
 
-/** The environment terraform runs with. */
-export function terraformEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = { ...env, TF_IN_AUTOMATION: '1', TF_INPUT: '0' };
+/** `env` without TF_WORKSPACE (see above). */
+export function withoutTfWorkspace(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...env };
   delete out.TF_WORKSPACE;
   return out;
+}
+
+/** The environment terraform runs with when this project drives it non-interactively. */
+export function terraformEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...withoutTfWorkspace(env), TF_IN_AUTOMATION: '1', TF_INPUT: '0' };
 }
 
 export function runTerraform(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<TerraformResult> {

@@ -20,7 +20,8 @@ import type { AccessLogEntry } from '../../src/gateway/server';
 import { startTestGateway, type TestGateway } from '../support/gateway';
 
 const root = path.resolve(__dirname, '..', '..');
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium by default; IAM_HTTP_API_CHROMIUM names another Chromium or Chrome (GitHub's runners have Chrome). */
+const CHROMIUM = process.env.IAM_HTTP_API_CHROMIUM || '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'];
 const ARTIFACT = path.join(root, '__tests__', 'artifacts', 'web-page.png');
 const README_SCREENSHOT = path.join(root, 'docs', 'web-page.png');

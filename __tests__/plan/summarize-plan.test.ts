@@ -187,6 +187,10 @@ describe('lineDiff', () => {
   it('puts removals before additions and keeps common lines', () => {
     expect(lineDiff('a\nb\nc', 'a\nx\nc')).toEqual(['  a', '- b', '+ x', '  c']);
   });
+
+  it('does not count a comma added after the last array item as a change', () => {
+    expect(lineDiff('[\n  "GET"\n]', '[\n  "GET",\n  "POST"\n]')).toEqual(['  [', '    "GET",', '+   "POST"', '  ]']);
+  });
 });
 
 describe('parsePlanJson', () => {

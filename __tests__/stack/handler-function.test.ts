@@ -5,7 +5,8 @@ import { DataArchiveFile } from '@cdktf/provider-archive/lib/data-archive-file';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
-import { HANDLER_FILE } from '../../src/stack/handler-bundle';
+import * as os from 'node:os';
+import { HANDLER_FILE, bundleHandler } from '../../src/stack/handler-bundle';
 import { policyOf, resourceOf, synthStack } from '../support/synth';
 
 describe('handler function', () => {
@@ -75,5 +76,21 @@ describe('handler function', () => {
       principal: 'apigateway.amazonaws.com',
       source_arn: '${aws_apigatewayv2_api.api.execution_arn}/*/*',
     });
+  });
+});
+
+describe('bundleHandler', () => {
+  it('leaves only index.mjs in its folder, so an older build never ends up in the zip', () => {
+    const outRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
+    try {
+      fs.mkdirSync(path.join(outRoot, 'handler-node22'));
+      fs.writeFileSync(path.join(outRoot, 'handler-node22', 'index.js'), 'exports.handler = () => "stale";');
+      const dir = bundleHandler('nodejs22.x', outRoot);
+      expect(dir).toBe(path.join(outRoot, 'handler-node22'));
+      expect(fs.readdirSync(dir)).toEqual([HANDLER_FILE]);
+      expect(fs.readdirSync(outRoot)).toEqual(['handler-node22']);
+    } finally {
+      fs.rmSync(outRoot, { recursive: true, force: true });
+    }
   });
 });

@@ -17,23 +17,29 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
-/** Lines prefixed `+ `, `- ` or `  ` (unified-diff style, whole documents). */
+/**
+ * Lines prefixed `+ `, `- ` or `  ` (unified-diff style, whole documents). A trailing comma
+ * does not make a line different (JSON adds one when an item is appended after it); common
+ * lines are shown as they are after the change.
+ */
 export function lineDiff(before: string, after: string): string[] {
   const a = before === '' ? [] : before.split('\n');
   const b = after === '' ? [] : after.split('\n');
+  const ka = a.map((l) => l.replace(/,$/, ''));
+  const kb = b.map((l) => l.replace(/,$/, ''));
   // lcs[i][j]: length of the LCS of a[i..] and b[j..]
   const lcs: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
   for (let i = a.length - 1; i >= 0; i--) {
     for (let j = b.length - 1; j >= 0; j--) {
-      lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+      lcs[i]![j] = ka[i] === kb[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
     }
   }
   const out: string[] = [];
   let i = 0;
   let j = 0;
   while (i < a.length || j < b.length) {
-    if (i < a.length && j < b.length && a[i] === b[j]) {
-      out.push(`  ${a[i]}`);
+    if (i < a.length && j < b.length && ka[i] === kb[j]) {
+      out.push(`  ${b[j]}`);
       i++;
       j++;
     } else if (i < a.length && (j === b.length || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {

@@ -24,15 +24,17 @@ export function esbuildTarget(runtime: LambdaRuntime): string {
 }
 
 /**
- * Writes `index.mjs` into `<PROJECT_ROOT>/.build/handler-<target>/` and returns that folder.
- * The AWS SDK is left out (the runtime provides it; the handler does not use it anyway).
+ * Writes `index.mjs` into `<PROJECT_ROOT>/.build/handler-<target>/` and returns that folder,
+ * which then holds that file only (anything else, say a bundle from an older build, would be
+ * zipped into the Lambda too). The AWS SDK is left out (the runtime provides it; the handler
+ * does not use it anyway).
  */
 export function bundleHandler(runtime: LambdaRuntime, outRoot = path.join(PROJECT_ROOT, '.build')): string {
   const outDir = path.join(outRoot, `handler-${esbuildTarget(runtime)}`);
-  fs.mkdirSync(outDir, { recursive: true });
+  const outFile = path.join(outDir, HANDLER_FILE);
   const result = buildSync({
     entryPoints: [HANDLER_ENTRY],
-    outfile: path.join(outDir, HANDLER_FILE),
+    outfile: outFile,
     absWorkingDir: PROJECT_ROOT,
     bundle: true,
     platform: 'node',
@@ -43,10 +45,20 @@ export function bundleHandler(runtime: LambdaRuntime, outRoot = path.join(PROJEC
     sourcemap: false,
     external: ['@aws-sdk/*'],
     logLevel: 'silent',
-    write: true,
+    write: false,
   });
   if (result.errors.length > 0) {
     throw new Error(`esbuild could not bundle ${HANDLER_ENTRY}: ${result.errors.map((e) => e.text).join('; ')}`);
   }
+  const bundle = result.outputFiles.find((f) => f.path === outFile);
+  if (bundle === undefined) throw new Error(`esbuild wrote no ${HANDLER_FILE} for ${HANDLER_ENTRY}`);
+  fs.mkdirSync(outDir, { recursive: true });
+  for (const entry of fs.readdirSync(outDir)) {
+    if (entry !== HANDLER_FILE) fs.rmSync(path.join(outDir, entry), { recursive: true, force: true });
+  }
+  // Written beside the folder, then renamed: a synth running at the same time never reads half a file.
+  const temp = `${outDir}.${process.pid}.${HANDLER_FILE}.tmp`;
+  fs.writeFileSync(temp, bundle.contents);
+  fs.renameSync(temp, outFile);
   return outDir;
 }

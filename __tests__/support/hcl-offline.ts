@@ -13,13 +13,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { blockEnd, findBlock, findBlocks, type HclBlockSpan } from '../../src/commands/export-hcl';
+import { blockEnd, findBlock, findBlocks, type HclBlockSpan } from '../../src/hcl/hcl-blocks';
 import {
   buildDeterministicZip,
-  runTerraform,
+  offlineTerraformIn,
   writeBackendOverride,
   writeMotoCompatOverride,
-  writeOfflineCliConfig,
   writeProviderOverride,
   type CommandResult,
   type JsonObject,
@@ -300,23 +299,9 @@ export function prepareOfflineHcl(opts: PrepareHclOptions): OfflineTerraform {
   writeProviderOverride(workDir, providers, { endpoint: opts.endpoint });
   writeBackendOverride(workDir);
   if (opts.motoCompatStack !== undefined) writeMotoCompatOverride(workDir, opts.motoCompatStack);
-  const cliConfigDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-cli-'));
-  const cliConfigPath = writeOfflineCliConfig(cliConfigDir);
   const main = ((providers.provider as JsonObject).aws as JsonObject[]).find((p) => p.alias === undefined);
   const region = typeof main?.region === 'string' ? main.region : 'us-east-1';
-  return {
-    workDir,
-    cliConfigDir,
-    cliConfigPath,
-    endpoint: opts.endpoint,
-    region,
-    archives,
-    run: (args, runOpts = {}) => runTerraform(args, { region, ...runOpts, cwd: workDir, cliConfigPath }),
-    cleanup: () => {
-      fs.rmSync(workDir, { recursive: true, force: true });
-      fs.rmSync(cliConfigDir, { recursive: true, force: true });
-    },
-  };
+  return offlineTerraformIn({ workDir, endpoint: opts.endpoint, region, archives });
 }
 
 /** One diagnostic of `terraform validate -json`. */

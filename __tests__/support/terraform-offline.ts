@@ -614,17 +614,25 @@ export function prepareOfflineTerraform(opts: PrepareOptions): OfflineTerraform 
   writeProviderOverride(workDir, stack, { endpoint: opts.endpoint, services: opts.services });
   writeBackendOverride(workDir);
   if (opts.motoCompat !== false) writeMotoCompatOverride(workDir, stack);
+  return offlineTerraformIn({ workDir, endpoint: opts.endpoint, region: stackRegion(stack), archives });
+}
+
+/**
+ * The {@link OfflineTerraform} handle for a work dir whose override files are written:
+ * makes the offline CLI config in a temp dir of its own.
+ */
+export function offlineTerraformIn(args: { workDir: string; endpoint: string; region: string; archives: Record<string, PrebuiltArchive> }): OfflineTerraform {
+  const { workDir, region, archives } = args;
   const cliConfigDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-cli-'));
   const cliConfigPath = writeOfflineCliConfig(cliConfigDir);
-  const region = stackRegion(stack);
   return {
     workDir,
     cliConfigDir,
     cliConfigPath,
-    endpoint: opts.endpoint,
+    endpoint: args.endpoint,
     region,
     archives,
-    run: (args, runOpts = {}) => runTerraform(args, { region, ...runOpts, cwd: workDir, cliConfigPath }),
+    run: (tfArgs, runOpts = {}) => runTerraform(tfArgs, { region, ...runOpts, cwd: workDir, cliConfigPath }),
     cleanup: () => {
       fs.rmSync(workDir, { recursive: true, force: true });
       fs.rmSync(cliConfigDir, { recursive: true, force: true });

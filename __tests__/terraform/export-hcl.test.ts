@@ -18,17 +18,11 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  blockEnd,
-  cdktfMisrenders,
-  exportHcl,
-  findBlock,
-  findBlocks,
-  hclQuote,
-  HclExportError,
-  repairCdktfHcl,
-  templateParts,
-} from '../../src/commands/export-hcl';
+import { exportHcl } from '../../src/commands/export-hcl';
+import { blockEnd, findBlock, findBlocks } from '../../src/hcl/hcl-blocks';
+import { HclExportError } from '../../src/hcl/hcl-export-error';
+import { cdktfMisrenders, hclQuote, templateParts } from '../../src/hcl/hcl-strings';
+import { repairCdktfHcl } from '../../src/hcl/repair-cdktf-hcl';
 import {
   awsProvidersFromHcl,
   blockAttributes,

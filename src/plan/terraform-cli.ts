@@ -46,7 +46,7 @@ export function runTerraform(args: readonly string[], options: { cwd: string; en
 export async function terraformOrThrow(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<string> {
   const result = await runTerraform(args, options);
   if (result.code !== 0) {
-    const tail = `${result.stderr}\n${result.stdout}`.trim().split('\n').slice(-30).join('\n');
+    const tail = `${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-30).join('\n');
     throw new TerraformError(`terraform ${args[0] ?? ''} failed (exit ${result.code}) in ${options.cwd}:\n${tail}`);
   }
   return result.stdout;

@@ -110,7 +110,10 @@ describe('export:hcl text handling (src/commands/export-hcl.ts)', () => {
     expect(unquotedDependsOn).toBe(2);
     expect(hcl).toBe(
       `${snippet
-        .replace(`  policy = ${mangled}`, `  policy = ${hclQuote(policy)}`)
+        .replace(
+          `  policy = ${mangled}`,
+          ['  policy = jsonencode({', '    Version = "2012-10-17"', '    Statement = [', '      {', '        Resource = "${aws_cloudwatch_log_group.logs.arn}:*"', '      },', '    ]', '  })'].join('\n'),
+        )
         .replace('"aws_cloudwatch_log_group.logs",', 'aws_cloudwatch_log_group.logs,')
         .replace('"data.archive_file.handler",', 'data.archive_file.handler,')}\n`,
     );
@@ -327,8 +330,8 @@ describeWithOfflineTools('npm run export:hcl: HCL that real terraform validates,
   it('npm run export:hcl repairs exactly those strings and formats the files', () => {
     expect({ status: exported.result.status, out: exported.result.status === 0 ? '' : failure(exported) }).toEqual({ status: 0, out: '' });
     const report = exported.result.stdout;
-    expect(report).toMatch(/stacks\/dev\/cdk\.tf: repaired 4 string\(s\).*aws_iam_role_policy\.handler_write_logs\.policy, aws_iam_user_policy\.invoker_admin_invoke\.policy, aws_iam_user_policy\.invoker_editor_invoke\.policy, aws_iam_user_policy\.invoker_viewer_invoke\.policy; unquoted 1 depends_on reference\(s\); formatted with terraform fmt/);
-    expect(report).toMatch(/stacks\/prod\/cdk\.tf: repaired 3 string\(s\).*aws_iam_role_policy\.handler_write_logs\.policy, aws_iam_user_policy\.invoker_admin_invoke\.policy, aws_iam_user_policy\.invoker_viewer_invoke\.policy; unquoted 1 depends_on reference\(s\); formatted with terraform fmt/);
+    expect(report).toMatch(/stacks\/dev\/cdk\.tf: rewrote 5 attribute\(s\).*aws_iam_role\.handler\.assume_role_policy, aws_iam_role_policy\.handler_write_logs\.policy, aws_iam_user_policy\.invoker_admin_invoke\.policy, aws_iam_user_policy\.invoker_editor_invoke\.policy, aws_iam_user_policy\.invoker_viewer_invoke\.policy; unquoted 1 depends_on reference\(s\); formatted with terraform fmt/);
+    expect(report).toMatch(/stacks\/prod\/cdk\.tf: rewrote 4 attribute\(s\).*aws_iam_role\.handler\.assume_role_policy, aws_iam_role_policy\.handler_write_logs\.policy, aws_iam_user_policy\.invoker_admin_invoke\.policy, aws_iam_user_policy\.invoker_viewer_invoke\.policy; unquoted 1 depends_on reference\(s\); formatted with terraform fmt/);
     for (const env of ENVIRONMENTS) expect(fs.existsSync(path.join(hclDir(env), 'cdk.tf.json'))).toBe(false);
   });
 
@@ -352,7 +355,28 @@ describeWithOfflineTools('npm run export:hcl: HCL that real terraform validates,
       expect(hcl).toContain('data "archive_file" "handler" {');
       const invokerPolicies = topLevelAddresses(hcl).filter((a) => a.startsWith('resource.aws_iam_user_policy.'));
       expect(invokerPolicies).toEqual(INVOKERS[env].map((n) => `resource.aws_iam_user_policy.invoker_${n}_invoke`));
-      expect(hcl).toMatch(/resource "aws_iam_user_policy" "invoker_admin_invoke" \{\n\s+name\s+= "invoke-api"\n\s+policy = "\{\\"Version\\":\\"2012-10-17\\".*\$\{aws_apigatewayv2_api\.api\.execution_arn\}\/\$default\/\*\/\*\\"\]\}\]\}"\n/);
+      // Policies as people write them in HCL: jsonencode, the ARN still an interpolation.
+      expect(hcl).toContain(
+        [
+          'resource "aws_iam_user_policy" "invoker_admin_invoke" {',
+          '  name = "invoke-api"',
+          '  policy = jsonencode({',
+          '    Version = "2012-10-17"',
+          '    Statement = [',
+          '      {',
+          '        Sid    = "InvokeAllowedRoutes"',
+          '        Effect = "Allow"',
+          '        Action = "execute-api:Invoke"',
+          '        Resource = [',
+          '          "${aws_apigatewayv2_api.api.execution_arn}/$default/*/*",',
+          '        ]',
+          '      },',
+          '    ]',
+          '  })',
+          '  user = aws_iam_user.invoker_admin.name',
+          '}',
+        ].join('\n'),
+      );
       const json = readStackJson(jsonDir(env));
       const expected: string[] = ['terraform'];
       for (const kind of ['resource', 'data'] as const) {

@@ -83,7 +83,7 @@ export function exportHcl(outdir: string, log: (line: string) => void = console.
       const result = repairCdktfHcl(fs.readFileSync(file, 'utf8'), stack);
       fs.writeFileSync(file, result.hcl);
       const formatted = terraformFmt(path.dirname(file));
-      log(`${path.relative(process.cwd(), file) || file}: repaired ${result.repaired.length} string(s) cdktf renders wrongly (hashicorp/terraform-cdk#3911)${result.repaired.length > 0 ? `: ${result.repaired.join(', ')}` : ''}; unquoted ${result.unquotedDependsOn} depends_on reference(s); ${formatted}`);
+      log(`${path.relative(process.cwd(), file) || file}: rewrote ${result.repaired.length} attribute(s) (IAM policies as jsonencode, strings cdktf renders wrongly: hashicorp/terraform-cdk#3911)${result.repaired.length > 0 ? `: ${result.repaired.join(', ')}` : ''}; unquoted ${result.unquotedDependsOn} depends_on reference(s); ${formatted}`);
     }
     return 0;
   } finally {

@@ -21,6 +21,7 @@
 import { HclExportError } from './hcl-export-error';
 import { attributeLines, childBlocks, findBlocks } from './hcl-blocks';
 import { cdktfMisrenders, cdktfRendering, hclQuote } from './hcl-strings';
+import { jsonencodeExpression, policyDocument } from './jsonencode';
 
 /** A JSON value, as `JSON.parse` returns it. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -41,6 +42,8 @@ interface RepairTarget {
   value: string;
   /** For messages: `aws_iam_role_policy.handler_write_logs.policy`. */
   address: string;
+  /** An IAM policy document: written as `jsonencode({...})` rather than a quoted string. */
+  policy?: { [key: string]: Json };
 }
 
 function collectTargets(v: Json, base: Omit<RepairTarget, 'path' | 'value' | 'address'>, address: string, at: Array<string | number>, out: RepairTarget[]): void {
@@ -48,7 +51,9 @@ function collectTargets(v: Json, base: Omit<RepairTarget, 'path' | 'value' | 'ad
     if (v.includes('\n') && v.split(/\r?\n/).some((line) => line.trim() === 'EOF')) {
       throw new HclExportError(`${address}: a multi-line string with a line "EOF" breaks cdktf's heredoc; not supported`);
     }
-    if (cdktfMisrenders(v)) out.push({ ...base, path: at, value: v, address });
+    const attribute = at[at.length - 1];
+    const policy = typeof attribute === 'string' ? policyDocument(attribute, v) : undefined;
+    if (cdktfMisrenders(v) || policy !== undefined) out.push({ ...base, path: at, value: v, address, ...(policy ? { policy } : {}) });
     return;
   }
   if (Array.isArray(v)) {
@@ -130,6 +135,7 @@ const NEXT_LINE_OK = /^\s*(?:$|\}|#|\/\/|[A-Za-z_"][^=]*=|[A-Za-z_][\w-]*(?:\s+"
 export function repairCdktfHcl(hcl: string, stack: JsonMap): { hcl: string; repaired: string[]; unquotedDependsOn: number } {
   const lines = hcl.split('\n');
   const repaired: string[] = [];
+  const replacements = new Map<number, string>();
   for (const t of repairTargets(stack)) {
     const i = locate(lines, t);
     const line = lines[i] as string;
@@ -144,9 +150,12 @@ export function repairCdktfHcl(hcl: string, stack: JsonMap): { hcl: string; repa
     if (next !== undefined && !NEXT_LINE_OK.test(next)) {
       throw new HclExportError(`${t.address}: the value seems to continue on line ${i + 2}: ${next}`);
     }
-    lines[i] = `${prefix}${hclQuote(t.value)}`;
+    const indent = /^\s*/.exec(prefix)?.[0] ?? '';
+    replacements.set(i, `${prefix}${t.policy ? jsonencodeExpression(t.policy, indent) : hclQuote(t.value)}`);
     repaired.push(t.address);
   }
+  // Applied last: a jsonencode spans several lines, and the search above works line by line.
+  for (const [i, text] of replacements) lines[i] = text;
   const unquotedDependsOn = unquoteDependsOn(lines);
   let text = lines.join('\n');
   if (!text.endsWith('\n')) text += '\n';

@@ -640,6 +640,30 @@ export function offlineTerraformIn(args: { workDir: string; endpoint: string; re
   };
 }
 
+/**
+ * Test teardown: `terraform destroy` in `tf` when it holds state (a failed destroy is printed,
+ * not thrown), then, whatever happened, stops moto, removes the work dirs of `tf` and `others`
+ * and every folder in `dirs`.
+ */
+export async function destroyAndCleanUp(parts: {
+  tf?: OfflineTerraform;
+  moto?: { stop(): Promise<void> };
+  others?: ReadonlyArray<OfflineTerraform | undefined>;
+  dirs?: ReadonlyArray<string | undefined>;
+}): Promise<void> {
+  const { tf, moto } = parts;
+  try {
+    if (tf && fs.existsSync(path.join(tf.workDir, 'terraform.tfstate'))) {
+      const res = await tf.run(['destroy', '-auto-approve', '-input=false']);
+      if (res.code !== 0) console.error(describeFailure(res));
+    }
+  } finally {
+    await moto?.stop();
+    for (const t of [tf, ...(parts.others ?? [])]) t?.cleanup();
+    for (const dir of parts.dirs ?? []) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // ---------------------------------------------------------------------------
 // reading back from moto (boto3)
 

@@ -22,6 +22,7 @@ import {
   terraformOutputs,
   type OfflineTerraform,
   type TerraformOutput,
+  destroyAndCleanUp,
 } from '../support/terraform-offline';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -42,16 +43,8 @@ describeWithOfflineTools('the dev stack with real terraform against moto (archiv
     tf = prepareOfflineTerraform({ stackDir: path.join(outdir, 'stacks', 'dev'), endpoint: moto.endpoint });
   }, STEP_TIMEOUT);
 
-  afterAll(async () => {
-    // Destroy even when a step failed, then stop moto in every case.
-    try {
-      if (tf && fs.existsSync(path.join(tf.workDir, 'terraform.tfstate'))) await tf.run(['destroy', '-auto-approve']);
-    } finally {
-      await moto?.stop();
-      tf?.cleanup();
-      if (outdir) fs.rmSync(outdir, { recursive: true, force: true });
-    }
-  }, STEP_TIMEOUT);
+  // Destroy even when a step failed, then stop moto in every case.
+  afterAll(() => destroyAndCleanUp({ tf, moto, dirs: [outdir] }), STEP_TIMEOUT);
 
   async function step(args: string[]): Promise<void> {
     const result = await tf!.run(args);

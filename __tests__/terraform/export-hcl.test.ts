@@ -47,6 +47,7 @@ import {
   type JsonObject,
   type OfflineTerraform,
   type PrebuiltArchive,
+  destroyAndCleanUp,
 } from '../support/terraform-offline';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -425,19 +426,8 @@ describeWithOfflineTools('npm run export:hcl: HCL that real terraform validates,
       });
     }, STEP_TIMEOUT);
 
-    afterAll(async () => {
-      // Destroy (from the JSON copy, which owns the state) even when a step failed; stop moto always.
-      try {
-        if (fromJson && fs.existsSync(path.join(fromJson.workDir, 'terraform.tfstate'))) {
-          const res = await fromJson.run(['destroy', '-auto-approve', '-input=false']);
-          if (res.code !== 0) console.error(describeFailure(res));
-        }
-      } finally {
-        await moto?.stop();
-        fromJson?.cleanup();
-        fromHcl?.cleanup();
-      }
-    }, STEP_TIMEOUT);
+    // Destroy (from the JSON copy, which owns the state) even when a step failed; stop moto always.
+    afterAll(() => destroyAndCleanUp({ tf: fromJson, moto, others: [fromHcl] }), STEP_TIMEOUT);
 
     it('the JSON stack applies against moto', async () => {
       for (const args of [['init', '-input=false'], ['apply', '-auto-approve', '-input=false']]) {

@@ -19,7 +19,7 @@ import type { InvokeRule, ProjectConfigInput } from '../../src/config/types';
 import { widenUserPolicyOutOfBand } from '../support/moto-iam';
 import { startMotoServer, type MotoServer } from '../support/moto-server';
 import { describeWithOfflineTools } from '../support/offline-tools';
-import { describeFailure, offlineEnv, prepareOfflineTerraform, terraformOutputs, type OfflineTerraform } from '../support/terraform-offline';
+import { describeFailure, destroyAndCleanUp, offlineEnv, prepareOfflineTerraform, terraformOutputs, type OfflineTerraform } from '../support/terraform-offline';
 
 const root = path.resolve(__dirname, '..', '..');
 const STEP_TIMEOUT = 5 * 60 * 1000;
@@ -46,6 +46,8 @@ describeWithOfflineTools('npm run plan against moto: review summary, drift, acce
   let scratch: string;
   let moto: MotoServer | undefined;
   let tf: OfflineTerraform | undefined;
+  /** The handle of the second preparation (same work dir, its own CLI config dir). */
+  let changed: OfflineTerraform | undefined;
   /** Plays cdktf.out: <outdir>/stacks/dev is the prepared work dir. */
   let outdir: string;
   let secrets: string[] = [];
@@ -90,15 +92,7 @@ describeWithOfflineTools('npm run plan against moto: review summary, drift, acce
     expect(secrets).toHaveLength(3);
   }, STEP_TIMEOUT);
 
-  afterAll(async () => {
-    try {
-      if (tf && fs.existsSync(path.join(tf.workDir, 'terraform.tfstate'))) await tf.run(['destroy', '-auto-approve']);
-    } finally {
-      await moto?.stop();
-      tf?.cleanup();
-      for (const dir of [scratch, outdir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
-    }
-  }, STEP_TIMEOUT);
+  afterAll(() => destroyAndCleanUp({ tf, moto, others: [changed], dirs: [scratch, outdir] }), STEP_TIMEOUT);
 
   it('right after apply: no changes, no drift, exit 0', () => {
     const run = runPlan();
@@ -131,7 +125,8 @@ describeWithOfflineTools('npm run plan against moto: review summary, drift, acce
   }, STEP_TIMEOUT);
 
   it('a configuration change giving viewer POST is announced loudly, with the policy diff', () => {
-    prepareOfflineTerraform({ stackDir: synth(viewerGetsPost(), 'viewer-post'), endpoint: moto!.endpoint, workDir: tf!.workDir });
+    // The same work dir (its state kept), the changed configuration copied over it.
+    changed = prepareOfflineTerraform({ stackDir: synth(viewerGetsPost(), 'viewer-post'), endpoint: moto!.endpoint, workDir: tf!.workDir });
     const run = runPlan();
     expect({ status: run.status, stderr: run.status === 2 ? '' : run.stderr }).toEqual({ status: 2, stderr: '' });
     expect(run.markdown).toContain('### `dev`: 0 to add, 1 to change, 0 to destroy');

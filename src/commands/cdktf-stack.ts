@@ -6,13 +6,14 @@
  * a workspace name that must match the `cloud` block. Extra arguments pass through:
  * `STACK=dev npm run deploy -- --auto-approve`.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import config from '../../iam-http-api.config';
 import { ConfigError, resolveConfig } from '../config/resolve';
 import { withoutTfWorkspace } from '../plan/terraform-cli';
 import { CDKTF_COMMANDS, cdktfArgs, isCdktfCommand } from './cdktf-stack-args';
 import { StackSelectionError, selectStacks } from './stack-selection';
+import { outdirOf, synthesize } from './synth-if-stale';
 
 const root = path.resolve(__dirname, '..', '..');
 function main(): void {
@@ -22,8 +23,7 @@ function main(): void {
     required: true,
     example: `STACK=dev npm run ${command}`,
   });
-  const synth = spawnSync(process.execPath, ['--import', 'tsx', 'main.ts'], { cwd: root, stdio: 'inherit' });
-  if (synth.status !== 0) process.exit(synth.status ?? 1);
+  synthesize(root, outdirOf(root));
   const cdktf = path.join(root, 'node_modules', '.bin', 'cdktf');
   const child = spawn(cdktf, cdktfArgs(command, stacks, extra), { cwd: root, stdio: 'inherit', env: withoutTfWorkspace() });
   // Ctrl-C reaches cdktf too (same process group); wait for it to stop cleanly.

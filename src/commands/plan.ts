@@ -54,8 +54,9 @@ async function main(): Promise<number> {
   let changes = false;
   for (const environment of envs) {
     if (flags.synth) synthIfStale(root, outdir, environment);
-    const stackDir = path.dirname(stackJsonPath(outdir, environment));
-    if (!fs.existsSync(stackJsonPath(outdir, environment))) {
+    const stackJson = stackJsonPath(outdir, environment);
+    const stackDir = path.dirname(stackJson);
+    if (!fs.existsSync(stackJson)) {
       throw new UsageError(`No synthesized stack "${environment}" in ${path.relative(root, outdir) || '.'}: run npm run synth (or drop --no-synth)`);
     }
     const plansDir = path.join(outdir, 'plans');

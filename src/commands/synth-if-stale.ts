@@ -32,10 +32,15 @@ export function isStale(root: string, outdir: string, stack: string): boolean {
   return SOURCES.some((source) => newestMtime(path.join(root, source)) > built);
 }
 
-/** Synthesizes all stacks when `stack` is stale; exits the process with the app's message on failure. */
-export function synthIfStale(root: string, outdir: string, stack: string): 'synthesized' | 'up to date' {
-  if (!isStale(root, outdir, stack)) return 'up to date';
+/** Runs the cdktf app (all stacks) into `outdir`; exits the process with the app's message on failure. */
+export function synthesize(root: string, outdir: string): void {
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'main.ts'], { cwd: root, stdio: 'inherit', env: { ...process.env, CDKTF_OUTDIR: outdir } });
   if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+/** Synthesizes all stacks when `stack` is stale. */
+export function synthIfStale(root: string, outdir: string, stack: string): 'synthesized' | 'up to date' {
+  if (!isStale(root, outdir, stack)) return 'up to date';
+  synthesize(root, outdir);
   return 'synthesized';
 }

@@ -129,7 +129,7 @@ const SHORT = 100;
 
 function render(value: Json): string {
   if (isEmpty(value)) return '(none)';
-  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value);
+  const text = JSON.stringify(value);
   return text.length > SHORT ? `${text.slice(0, SHORT - 1)}…` : text;
 }
 

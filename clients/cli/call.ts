@@ -13,7 +13,7 @@ import type { CallCommand } from './args';
 import { resolveCredentials } from './credentials';
 import { header, send, TimeoutError, type Answer } from './http';
 import { CliError, EXIT, exitForStatus } from './errors';
-import { localKeysFile, runningGateway } from './local';
+import { localDenial, localKeysFile, runningGateway } from './local';
 import { formatBody, hint, requestLines, responseLines, scrub, statusLine, verboseContext, type Output } from './show';
 import { resolveTarget, type Target } from './target';
 
@@ -126,6 +126,8 @@ export async function call(command: CallCommand, context: Context): Promise<numb
     const ok = answer.status >= 200 && answer.status < 300;
     const advice = ok ? undefined : hint({ status: answer.status, errorType: header(answer, 'x-amzn-errortype'), message: messageOf(answer.body), method: command.method, url: target.url, target, credentials, retried: attempt });
     if (advice) out.stderr(`${scrub(advice, credentials)}\n`);
+    const why = answer.status === 403 ? localDenial(gateway, target.url, header(answer, 'apigw-requestid')) : undefined;
+    if (why) out.stderr(`${scrub(`Why (the local gateway's IAM decision): ${why}`, credentials)}\n`);
     return exitForStatus(answer.status);
   }
 }

@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { credentialsPath } from '../../src/gateway/credentials';
+import { readDenial } from '../../src/gateway/denial-log';
 import { readRunningGateway, type RunningGateway } from '../../src/gateway/running-gateway';
 
 export function localCredentialsFile(root: string, env: NodeJS.ProcessEnv): string {
@@ -19,4 +20,11 @@ export function runningGateway(root: string, env: NodeJS.ProcessEnv): RunningGat
 /** The credentials file of the running gateway, else the local one. */
 export function localKeysFile(root: string, env: NodeJS.ProcessEnv, gateway = runningGateway(root, env)): string {
   return gateway?.credentialsFile ? path.resolve(gateway.credentialsFile) : localCredentialsFile(root, env);
+}
+
+/** Why the running local gateway denied request `requestId`, when `url` is that gateway's. */
+export function localDenial(gateway: RunningGateway | undefined, url: URL, requestId: string | null | undefined): string | undefined {
+  if (!gateway?.denialsFile || !requestId || new URL(gateway.url).origin !== url.origin) return undefined;
+  const denial = readDenial(gateway.denialsFile, requestId);
+  return denial && `${denial.invoker} ${denial.method} ${denial.path}: ${denial.explanation}`;
 }

@@ -9,8 +9,11 @@
  * credentials file than .iam-http-api/credentials, e.g. for tests).
  */
 import * as path from 'node:path';
+import { compilePrincipal } from '../iam/decide';
+import { describePolicy, type IamUserPrincipal } from '../iam/principal';
 import { credentialsPath, ensureInvokerKeys } from '../gateway/credentials';
 import { loadStack, StackLoadError, type LoadedStack } from '../gateway/load-stack';
+import { DenialLog } from '../gateway/denial-log';
 import { removeRunningGateway, writeRunningGateway } from '../gateway/running-gateway';
 import { LocalGateway, PortInUseError } from '../gateway/server';
 import { PageServerError, startPageServer, type PageServer } from './page-server';
@@ -42,13 +45,10 @@ function banner(stack: LoadedStack, url: string, keys: ReadonlyMap<string, { acc
     ...stack.routes.map((r) => `  ${r.routeKey.padEnd(22)} ${r.authorizationType === 'AWS_IAM' ? 'AWS_IAM: requests must be signed (SigV4, service execute-api)' : 'NONE: no signature (CORS preflight)'}`),
     '',
     `Invokers (profiles in ${relCredentials}; secrets are only in that file):`,
-    ...stack.invokers.map((i) => {
-      const allowed = i.policies.flatMap((p) => [p.Statement].flat() as Array<{ Resource?: string | string[] }>)
-        .flatMap((s) => [s.Resource ?? []].flat())
-        .map((arn) => arn.replace(`${stack.executionArn}/`, ''));
-      return `  ${i.name.padEnd(10)} ${keys.get(i.name)?.accessKeyId ?? '(no key)'}  may invoke ${allowed.join(', ')}`;
-    }),
+    ...stack.invokers.map((i) => `  ${i.name.padEnd(10)} ${keys.get(i.name)?.accessKeyId ?? '(no key)'}  ${grantsOf(i.principal, stack.executionArn)}`),
   ];
+  const problems = stack.invokers.flatMap((i) => compilePrincipal(i.principal).invalid.map((p) => `  ${i.name}: ${describePolicy(p.policy)} grants nothing, IAM would reject it: ${p.errors.join('; ')}`));
+  if (problems.length > 0) lines.push('', 'Warning: policies IAM would reject (terraform apply would fail):', ...problems);
   if (first) {
     lines.push(
       '',
@@ -72,6 +72,21 @@ function banner(stack: LoadedStack, url: string, keys: ReadonlyMap<string, { acc
   return lines.join('\n');
 }
 
+/** "may invoke $default/GET/*" from the Allow statements' resources, plus what else applies. */
+function grantsOf(principal: IamUserPrincipal, executionArn: string): string {
+  const allowed = principal.identityPolicies
+    .flatMap((p) => [p.document.Statement].flat() as Array<{ Effect?: unknown; Resource?: unknown }>)
+    .filter((s) => s && s.Effect === 'Allow')
+    .flatMap((s) => [s.Resource ?? []].flat())
+    .map((arn) => String(arn).replace(`${executionArn}/`, ''));
+  const extras = [
+    principal.groups.length > 0 ? `groups ${principal.groups.join(', ')}` : '',
+    principal.permissionsBoundary ? `boundary ${principal.permissionsBoundary.name}` : '',
+    principal.identityPolicies.some((p) => [p.document.Statement].flat().some((s) => (s as { Effect?: unknown })?.Effect === 'Deny')) ? 'with Deny statements' : '',
+  ].filter(Boolean);
+  return `may invoke ${allowed.join(', ') || 'nothing'}${extras.length > 0 ? ` (${extras.join('; ')})` : ''}`;
+}
+
 async function main(): Promise<void> {
   const stackName = process.env.STACK || 'dev';
   const port = parsePort(process.env.PORT);
@@ -80,7 +95,8 @@ async function main(): Promise<void> {
   const stack = loadStack(outdir, stackName);
   const credentials = process.env.IAM_HTTP_API_CREDENTIALS || credentialsPath(root);
   const keys = ensureInvokerKeys(credentials, stack.invokers.map((i) => i.name));
-  const gateway = new LocalGateway({ stack, keys, port, log: (line) => console.log(line) });
+  const denials = new DenialLog(path.join(path.dirname(credentials), 'denials.json'));
+  const gateway = new LocalGateway({ stack, keys, port, log: (line) => console.log(line), onDenied: (denial) => denials.record(denial) });
   const url = await gateway.listen();
   // The page is a convenience: when its port is busy, say so and keep serving the gateway.
   const page = await startPageServer({ gatewayUrl: url, region: stack.region }).catch((error: unknown) => {
@@ -90,7 +106,7 @@ async function main(): Promise<void> {
   });
   // Beside the credentials file, so a second gateway with other credentials keeps its own.
   const stateFile = path.join(path.dirname(credentials), 'gateway.json');
-  writeRunningGateway(stateFile, { url, stack: stack.stackName, region: stack.region, pid: process.pid, credentialsFile: credentials });
+  writeRunningGateway(stateFile, { url, stack: stack.stackName, region: stack.region, pid: process.pid, credentialsFile: credentials, denialsFile: denials.file });
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -13,6 +13,8 @@ export interface RunningGateway {
   readonly pid: number;
   /** The credentials file holding this gateway's invoker keys. */
   readonly credentialsFile: string;
+  /** Where the last IAM denials are explained (denial-log.ts). */
+  readonly denialsFile?: string;
 }
 
 export function runningGatewayPath(root: string): string {

@@ -7,7 +7,8 @@
 import { randomBytes, randomFillSync, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Authorizer, type Principal } from './authorize';
+import type { Principal } from '../iam/principal';
+import { Authorizer, type Decision } from './authorize';
 import { isPreflight, preflightHeaders, withCorsHeaders } from './cors';
 import type { InvokerKey } from './credentials';
 import { errors, GatewayError } from './errors';
@@ -16,6 +17,7 @@ import { LambdaInvoker } from './invoke';
 import type { InvokerDefinition, LoadedStack } from './load-stack';
 import { toHttpResponse, type HttpResponse } from './response';
 import { Router } from './route';
+import { checkRequestPath } from './request-path';
 import { verifySignature } from './verify-signature';
 
 /** API Gateway's payload quota for HTTP APIs. */
@@ -31,6 +33,20 @@ export interface GatewayOptions {
   /** One line per request (JSON, like the stage's access log); default: none. */
   readonly log?: (line: string) => void;
   readonly workers?: number;
+  /** Called with each request IAM denies and why (the CLI's 403 explanations). */
+  readonly onDenied?: (denial: Denial) => void;
+}
+
+/** A request the caller's policies did not allow, explained. */
+export interface Denial {
+  readonly requestId: string;
+  readonly invoker: string;
+  readonly accessKeyId: string;
+  readonly method: string;
+  readonly path: string;
+  readonly resourceArn: string;
+  readonly verdict: Decision['verdict'];
+  readonly explanation: string;
 }
 
 export interface AccessLogEntry {
@@ -41,6 +57,8 @@ export interface AccessLogEntry {
   readonly status: number;
   readonly userArn?: string;
   readonly errorType?: string;
+  /** For a request IAM denied: the invoker, and why (the deciding statement or the nearest miss). */
+  readonly authorization?: string;
   readonly latencyMs: number;
 }
 
@@ -60,16 +78,21 @@ interface Caller {
 export class LocalGateway {
   private readonly server: http.Server;
   private readonly router: Router;
-  private readonly authorizer = new Authorizer();
+  private readonly authorizer: Authorizer;
   private readonly invoker: LambdaInvoker;
   private readonly byAccessKey = new Map<string, { invoker: InvokerDefinition; key: InvokerKey }>();
   private readonly now: () => Date;
-  private readonly principals = new Map<InvokerDefinition, Principal>();
 
   constructor(private readonly options: GatewayOptions) {
     const { stack } = options;
     this.now = options.now ?? (() => new Date());
     this.router = new Router(stack.routes);
+    this.authorizer = new Authorizer({
+      onInvalidPolicies: (principal, problems) => {
+        const invoker = stack.invokers.find((i) => i.principal === principal)?.name ?? principal.arn;
+        options.log?.(JSON.stringify({ warning: `invoker ${invoker}: IAM would reject these policies, so they grant nothing here`, problems }));
+      },
+    });
     this.invoker = new LambdaInvoker(stack.integration, options.workers ?? 2);
     for (const invoker of stack.invokers) {
       const key = options.keys.get(invoker.name);
@@ -123,10 +146,17 @@ export class LocalGateway {
     const preflight = isPreflight(method, { origin, 'access-control-request-method': header(req, 'access-control-request-method') });
     let routeKey = '-';
     let caller: Caller | undefined;
+    let denial: string | undefined;
     let response: HttpResponse;
     try {
+      const path = checkRequestPath(rawPath);
+      if (!path.ok) {
+        req.resume();
+        this.options.log?.(JSON.stringify({ requestId, refused: `${method} ${rawPath.slice(0, 200)}: ${path.reason}` }));
+        throw errors.badRequest();
+      }
       const body = await readBody(req);
-      const matched = this.router.match(method, decodePath(rawPath));
+      const matched = this.router.match(method, path.decoded);
       const cors = this.options.stack.cors;
       if (!matched && cors && preflight) {
         response = { status: 204, headers: {}, body: Buffer.alloc(0) };
@@ -135,7 +165,8 @@ export class LocalGateway {
         routeKey = matched.route.routeKey;
         if (matched.route.authorizationType === 'AWS_IAM') {
           caller = await this.authenticate(req, method, rawPath, rawQuery, body);
-          await this.authorize(caller, method, rawPath, req);
+          denial = this.authorize(caller, method, rawPath, path.decoded, req, requestId);
+          if (denial !== undefined) throw errors.accessDenied();
         }
         response = await this.invoke(req, { method, rawPath, rawQuery, body, routeKey, pathParameters: matched.pathParameters, requestId, caller });
       }
@@ -147,8 +178,8 @@ export class LocalGateway {
     this.send(res, response, origin, preflight, requestId);
     this.options.log?.(JSON.stringify({
       requestId, httpMethod: method, path: rawPath, routeKey, status: response.status,
-      userArn: caller?.invoker.userArn, errorType: response.headers['x-amzn-errortype'] as string | undefined,
-      latencyMs: Math.round(performance.now() - started),
+      userArn: caller?.invoker.principal.arn, errorType: response.headers['x-amzn-errortype'] as string | undefined,
+      authorization: denial, latencyMs: Math.round(performance.now() - started),
     } satisfies AccessLogEntry));
   }
 
@@ -171,27 +202,34 @@ export class LocalGateway {
     return { invoker: entry.invoker, accessKeyId: verified.accessKeyId };
   }
 
-  private async authorize(caller: Caller, method: string, rawPath: string, req: http.IncomingMessage): Promise<void> {
+  /**
+   * IAM's decision for the caller, or, when it is denied, the log line saying why. The ARN's
+   * path is the request path as sent and as decoded; AWS does not document which form IAM
+   * sees, so both must be allowed (they differ only for percent-encoded characters).
+   */
+  private authorize(caller: Caller, method: string, rawPath: string, decodedPath: string, req: http.IncomingMessage, requestId: string): string | undefined {
     const { stack } = this.options;
-    const arn = `${stack.executionArn}/${stack.stage}/${method}/${rawPath.replace(/^\//, '')}`;
-    let principal = this.principals.get(caller.invoker);
-    if (!principal) {
-      principal = {
-        userName: caller.invoker.userName,
-        userArn: caller.invoker.userArn,
-        accountId: stack.accountId,
-        policies: caller.invoker.policies,
-      };
-      this.principals.set(caller.invoker, principal);
-    }
-    const decision = await this.authorizer.decide(principal, arn, {
+    const prefix = `${stack.executionArn}/${stack.stage}/${method}/`;
+    const facts = {
       sourceIp: sourceIp(req),
       now: this.now(),
-      secureTransport: false,
+      secureTransport: true,
       userAgent: header(req, 'user-agent'),
       region: stack.region,
-    });
-    if (decision !== 'Allowed') throw errors.accessDenied();
+      resourceAccount: stack.accountId,
+    };
+    const principal: Principal = caller.invoker.principal;
+    const arns = rawPath === decodedPath ? [prefix + rawPath.slice(1)] : [prefix + rawPath.slice(1), prefix + decodedPath.slice(1)];
+    for (const arn of arns) {
+      const decision = this.authorizer.decide(principal, arn, facts);
+      if (decision.verdict === 'Allowed') continue;
+      this.options.onDenied?.({
+        requestId, invoker: caller.invoker.name, accessKeyId: caller.accessKeyId, method, path: rawPath,
+        resourceArn: arn, verdict: decision.verdict, explanation: decision.explanation,
+      });
+      return `${caller.invoker.name}: ${decision.explanation}`;
+    }
+    return undefined;
   }
 
   private async invoke(
@@ -220,8 +258,8 @@ export class LocalGateway {
       caller: request.caller && {
         accessKey: request.caller.accessKeyId,
         accountId: stack.accountId,
-        userArn: request.caller.invoker.userArn,
-        userId: request.caller.invoker.userId,
+        userArn: request.caller.invoker.principal.arn,
+        userId: request.caller.invoker.principal.userId,
       },
     });
     const fn = stack.integration;
@@ -291,17 +329,6 @@ function header(req: http.IncomingMessage, name: string): string | undefined {
 
 function sourceIp(req: http.IncomingMessage): string {
   return (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
-}
-
-/** Decodes each path segment for route matching; a malformed escape is matched as written. */
-function decodePath(rawPath: string): string {
-  return rawPath.split('/').map((segment) => {
-    try {
-      return decodeURIComponent(segment);
-    } catch {
-      return segment;
-    }
-  }).join('/');
 }
 
 /** Reads the body; past API Gateway's 10 MB quota the request is answered 413. */

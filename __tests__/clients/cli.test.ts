@@ -62,7 +62,7 @@ describe('iam-http-api (Node CLI)', () => {
     // What `npm start` writes beside its credentials file while it runs (this process stands in for its pid).
     fs.writeFileSync(
       path.join(path.dirname(gw.credentialsFile), 'gateway.json'),
-      JSON.stringify({ url: gw.url, stack: 'dev', region: gw.stack.region, pid: process.pid, credentialsFile: gw.credentialsFile }),
+      JSON.stringify({ url: gw.url, stack: 'dev', region: gw.stack.region, pid: process.pid, credentialsFile: gw.credentialsFile, denialsFile: gw.denialsFile }),
     );
     const common = { HOME: home, PATH: emptyBin, CDKTF_OUTDIR: path.join(scratch, 'cdktf.out') };
     env = { ...common, IAM_HTTP_API_CREDENTIALS: gw.credentialsFile, AWS_SHARED_CREDENTIALS_FILE: gw.credentialsFile };
@@ -86,8 +86,13 @@ describe('iam-http-api (Node CLI)', () => {
       expect(result.stderr).toBe(
         'HTTP/1.1 403 Forbidden\n' +
           `Denied: ${keyOf('viewer')} (profile viewer from ${gw.credentialsFile}) may not POST /items; its IAM policy does not allow execute-api:Invoke on this route. ` +
-          "Call as an invoker that may (the local gateway's banner lists what each may invoke), or change its allow rules in iam-http-api.config.ts.\n",
+          "Call as an invoker that may (the local gateway's banner lists what each may invoke), or change its allow rules in iam-http-api.config.ts.\n" +
+          `Why (the local gateway's IAM decision): viewer POST /items: implicit deny: no statement allows execute-api:Invoke on ${gw.stack.executionArn}/$default/POST/items; ` +
+          'nearest: statement 0 (InvokeAllowedRoutes) of inline policy invoke-api allows $default/GET/* only\n',
       );
+      const denials = JSON.parse(fs.readFileSync(gw.denialsFile, 'utf8'));
+      expect(fs.statSync(gw.denialsFile).mode & 0o777).toBe(0o600);
+      expect(JSON.stringify(denials)).not.toContain(secretOf('viewer'));
     });
 
     it('POSTs --data as the admin (POST is the default method with --data) and gets the echo', async () => {

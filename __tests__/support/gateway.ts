@@ -6,6 +6,7 @@ import { Testing } from 'cdktf';
 import type { ProjectConfigInput } from '../../src/config/types';
 import { ensureInvokerKeys, type InvokerKey } from '../../src/gateway/credentials';
 import { loadStack, type LambdaIntegration, type LoadedStack } from '../../src/gateway/load-stack';
+import { DenialLog } from '../../src/gateway/denial-log';
 import { LocalGateway } from '../../src/gateway/server';
 import { synthStack } from './synth';
 
@@ -15,6 +16,8 @@ export interface TestGateway {
   readonly stack: LoadedStack;
   readonly keys: ReadonlyMap<string, InvokerKey>;
   readonly credentialsFile: string;
+  /** Where the gateway explains its IAM denials, as npm start does (beside the credentials). */
+  readonly denialsFile: string;
   readonly gateway: LocalGateway;
   readonly log: string[];
   close(): Promise<void>;
@@ -41,7 +44,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const credentialsFile = path.join(dir, 'credentials');
   const keys = ensureInvokerKeys(credentialsFile, stack.invokers.map((i) => i.name));
   const log: string[] = [];
-  const gateway = new LocalGateway({ stack, keys, port: 0, now: options.now, log: (line) => log.push(line) });
+  const denials = new DenialLog(path.join(dir, 'denials.json'));
+  const gateway = new LocalGateway({ stack, keys, port: 0, now: options.now, log: (line) => log.push(line), onDenied: (denial) => denials.record(denial) });
   const url = await gateway.listen();
   return {
     url,
@@ -49,6 +53,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     stack,
     keys,
     credentialsFile,
+    denialsFile: denials.file,
     gateway,
     log,
     async close() {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Testing } from 'cdktf';
@@ -33,17 +34,34 @@ describe('loadStack reads what was synthesized', () => {
     expect(loaded.integration.timeoutSeconds).toBe(7);
   });
 
-  it('gives each invoker its user ARN and its policy with the execution ARN substituted', () => {
+  it('gives each invoker its IAM user principal, its policy with the execution ARN substituted', () => {
     const viewer = loaded.invokers.find((i) => i.name === 'viewer');
-    expect(viewer).toMatchObject({
-      userName: 'iam-http-api-dev-viewer',
-      userArn: 'arn:aws:iam::123456789012:user/iam-http-api/iam-http-api-dev-viewer',
+    expect(viewer?.principal).toEqual({
+      type: 'User',
+      accountId: '123456789012',
+      name: 'iam-http-api-dev-viewer',
+      path: '/iam-http-api/',
+      arn: 'arn:aws:iam::123456789012:user/iam-http-api/iam-http-api-dev-viewer',
+      userId: expect.stringMatching(/^AIDA[0-9A-F]{17}$/),
+      tags: { Project: 'iam-http-api', Environment: 'dev', ManagedBy: 'cdktf' },
+      groups: [],
+      identityPolicies: [{
+        name: 'invoke-api',
+        source: 'user inline',
+        address: 'aws_iam_user_policy.invoker_viewer_invoke',
+        document: {
+          Version: '2012-10-17',
+          Statement: [{ Sid: 'InvokeAllowedRoutes', Effect: 'Allow', Action: 'execute-api:Invoke', Resource: [`${loaded.executionArn}/$default/GET/*`] }],
+        },
+      }],
     });
-    expect(viewer?.policies).toEqual([{
-      Version: '2012-10-17',
-      Statement: [{ Sid: 'InvokeAllowedRoutes', Effect: 'Allow', Action: 'execute-api:Invoke', Resource: [`${loaded.executionArn}/$default/GET/*`] }],
-    }]);
+    expect(viewer?.principal).not.toHaveProperty('permissionsBoundary');
     expect(loaded.invokers.map((i) => i.name)).toEqual(['admin', 'editor', 'viewer']);
+  });
+
+  it('keeps the unique id derived from the user name, as before', () => {
+    const viewer = loaded.invokers.find((i) => i.name === 'viewer');
+    expect(viewer?.principal.userId).toBe(`AIDA${createHash('sha256').update('iam-http-api-dev-viewer').digest('hex').toUpperCase().slice(0, 17)}`);
   });
 
   describe('refuses what it does not understand, naming the resource and attribute', () => {
@@ -57,7 +75,9 @@ describe('loadStack reads what was synthesized', () => {
       expect(load((c) => {
         c.resource.aws_iam_user_policy.invoker_viewer_invoke.policy = '{"Statement":[{"Resource":"${aws_s3_bucket.data.arn}"}]}';
       })).toThrow(new StackLoadError(
-        'aws_iam_user_policy.invoker_viewer_invoke: policy contains ${aws_s3_bucket.data.arn}, which the local gateway cannot resolve (it resolves only: aws_apigatewayv2_api.api.id, aws_apigatewayv2_api.api.execution_arn, aws_apigatewayv2_integration.handler.id)',
+        'aws_iam_user_policy.invoker_viewer_invoke: policy contains ${aws_s3_bucket.data.arn}, which the local gateway cannot resolve (it resolves only: '
+        + 'aws_apigatewayv2_api.api.{id,execution_arn}, aws_apigatewayv2_integration.handler.id, '
+        + 'aws_iam_user.invoker_admin.{name,id,arn,unique_id}, aws_iam_user.invoker_editor.{name,id,arn,unique_id}, aws_iam_user.invoker_viewer.{name,id,arn,unique_id})',
       ));
     });
 

@@ -1,26 +1,25 @@
 /**
  * Reads what was synthesized (`cdktf.out/stacks/<stack>/cdk.tf.json`) and turns it into the
  * local gateway's model: routes and their authorization, CORS, the Lambda integration (bundle
- * file, timeout), and the invokers with their policy documents.
+ * file, timeout), and the invokers, each an IAM user principal with every policy that applies
+ * to it (load-principals.ts).
  *
  * Terraform references are resolved to local values only where the gateway needs them (the
- * API's id and execution ARN, users' names, the archive's source folder). Anything else it
- * meets, an unknown reference, a Terraform function, a second integration, is a startup
- * error naming the resource and attribute: never a silent guess.
+ * API's id and execution ARN, IAM names and ARNs, policy documents, the archive's source
+ * folder). Anything else it meets, an unknown reference, a Terraform function, a second
+ * integration, is a startup error naming the resource and attribute: never a silent guess.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { IamUserPrincipal } from '../iam/principal';
+import { loadPrincipals } from './load-principals';
+import { type Attributes, type Block, fail, literal, References, StackLoadError, type TerraformJson } from './stack-json';
+
+export { StackLoadError } from './stack-json';
 
 /** The account id every local ARN uses. */
 export const LOCAL_ACCOUNT_ID = '123456789012';
-
-export class StackLoadError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StackLoadError';
-  }
-}
 
 export interface CorsConfiguration {
   readonly allowOrigins: readonly string[];
@@ -48,19 +47,11 @@ export interface LambdaIntegration {
   readonly payloadFormatVersion: '2.0';
 }
 
-export interface PolicyDocument {
-  readonly Version?: string;
-  readonly Statement: unknown;
-}
-
 export interface InvokerDefinition {
   /** Profile name in the credentials file: the user name without the API's prefix (`viewer`). */
   readonly name: string;
-  readonly userName: string;
-  readonly userArn: string;
-  /** A stable IAM-style unique id (`AIDA…`), as `requestContext.authorizer.iam.userId`. */
-  readonly userId: string;
-  readonly policies: readonly PolicyDocument[];
+  /** The IAM user: ARN, unique id (`AIDA…`), tags, groups, and every policy that applies to it. */
+  readonly principal: IamUserPrincipal;
 }
 
 export interface LoadedStack {
@@ -76,15 +67,6 @@ export interface LoadedStack {
   readonly routes: readonly RouteDefinition[];
   readonly integration: LambdaIntegration;
   readonly invokers: readonly InvokerDefinition[];
-}
-
-type Attributes = Record<string, unknown>;
-type Block = Record<string, Record<string, Attributes>>;
-
-interface TerraformJson {
-  readonly resource?: Block;
-  readonly data?: Block;
-  readonly provider?: Record<string, Attributes[]>;
 }
 
 /** Loads stack `stackName` from `<outdir>/stacks/<stackName>/cdk.tf.json`. */
@@ -142,7 +124,7 @@ export function modelOf(tf: TerraformJson, stackName: string, stackDir: string):
     cors: corsOf(api, apiName),
     routes,
     integration: lambdaOf(tf, integration, integrationName, stackDir),
-    invokers: invokersOf(resources, refs, String(api.name)),
+    invokers: invokersOf(tf, refs, String(api.name)),
   };
 }
 
@@ -230,56 +212,12 @@ function archiveSourceDir(tf: TerraformJson, fn: Attributes, fnName: string, sta
   return resolved;
 }
 
-function invokersOf(resources: Block, refs: References, apiName: string): InvokerDefinition[] {
-  const policies = Object.entries(resources.aws_iam_user_policy ?? {});
-  const attachments = Object.keys(resources.aws_iam_user_policy_attachment ?? {});
-  if (attachments.length > 0) {
-    fail('aws_iam_user_policy_attachment', attachments[0], 'policy_arn', 'managed policies are not supported by the local gateway; use aws_iam_user_policy');
-  }
-  return Object.entries(resources.aws_iam_user ?? {}).map(([id, user]): InvokerDefinition => {
-    const userName = literal(user.name, 'aws_iam_user', id, 'name');
-    const userPath = user.path === undefined ? '/' : literal(user.path, 'aws_iam_user', id, 'path');
-    const own = policies.filter(([, p]) => p.user === `\${aws_iam_user.${id}.name}` || p.user === userName);
-    return {
-      name: userName.startsWith(`${apiName}-`) ? userName.slice(apiName.length + 1) : userName,
-      userName,
-      userArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:user${userPath}${userName}`,
-      userId: `AIDA${createHash('sha256').update(userName).digest('hex').toUpperCase().slice(0, 17)}`,
-      policies: own.map(([name, p]) => parsePolicy(refs.resolve(p.policy, 'aws_iam_user_policy', name, 'policy'), name)),
-    };
-  });
-}
-
-function parsePolicy(text: string, name: string): PolicyDocument {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (error) {
-    fail('aws_iam_user_policy', name, 'policy', `is not a JSON policy document: ${(error as Error).message}`);
-  }
-  if (typeof doc !== 'object' || doc === null || !('Statement' in doc)) fail('aws_iam_user_policy', name, 'policy', 'has no Statement');
-  return doc as PolicyDocument;
-}
-
-/** The Terraform references the gateway knows how to resolve, and nothing else. */
-class References {
-  private readonly values = new Map<string, string>();
-
-  set(reference: string, value: string): void {
-    this.values.set(reference, value);
-  }
-
-  /** Replaces every `${...}` in `value`; an unknown one is an error naming where it was. */
-  resolve(value: unknown, type: string, name: string, attribute: string): string {
-    if (typeof value !== 'string') fail(type, name, attribute, `is ${JSON.stringify(value)}; expected a string`);
-    return value.replace(/\$\{([^}]*)\}/g, (whole, reference: string) => {
-      const resolved = this.values.get(reference.trim());
-      if (resolved === undefined) {
-        fail(type, name, attribute, `contains ${whole}, which the local gateway cannot resolve (it resolves only: ${[...this.values.keys()].join(', ')})`);
-      }
-      return resolved;
-    });
-  }
+/** Every IAM user is an invoker; its profile name drops the API's name prefix. */
+function invokersOf(tf: TerraformJson, refs: References, apiName: string): InvokerDefinition[] {
+  return loadPrincipals(tf, refs, LOCAL_ACCOUNT_ID).map((principal) => ({
+    name: principal.name.startsWith(`${apiName}-`) ? principal.name.slice(apiName.length + 1) : principal.name,
+    principal,
+  }));
 }
 
 function only(resources: Block, type: string): [string, Attributes] {
@@ -288,13 +226,4 @@ function only(resources: Block, type: string): [string, Attributes] {
     throw new StackLoadError(`${type}: the local gateway needs exactly one, the stack has ${entries.length}${entries.length ? ` (${entries.map(([n]) => n).join(', ')})` : ''}`);
   }
   return entries[0];
-}
-
-function literal(value: unknown, type: string, name: string, attribute: string): string {
-  if (typeof value !== 'string' || value.includes('${')) fail(type, name, attribute, `is ${JSON.stringify(value)}; expected a literal string`);
-  return value;
-}
-
-function fail(type: string, name: string, attribute: string, problem: string): never {
-  throw new StackLoadError(`${type}.${name}: ${attribute} ${problem}`);
 }

@@ -1,44 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { parseIni } from '../../src/gateway/credentials';
 import { send, smithySign } from '../support/smithy-sign';
 import { freePort } from '../support/moto-server';
+import { ready, start } from '../support/npm-start';
 
 const root = path.resolve(__dirname, '..', '..');
-
-interface Started {
-  readonly child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  readonly exited: Promise<number | null>;
-}
-
-function start(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/commands/start.ts'], { cwd: root, env: { ...process.env, ...env } });
-  const started: Started = {
-    child,
-    stdout: '',
-    stderr: '',
-    exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
-  };
-  child.stdout!.on('data', (chunk: Buffer) => { started.stdout += chunk.toString(); });
-  child.stderr!.on('data', (chunk: Buffer) => { started.stderr += chunk.toString(); });
-  return started;
-}
-
-/** Resolves when the banner's last line is out, or rejects when the process ends first. */
-function ready(started: Started): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const check = (): void => { if (started.stdout.includes('Ctrl-C stops the gateway.')) resolve(); };
-    started.child.stdout!.on('data', check);
-    check();
-    void started.exited.then((code) => reject(new Error(`npm start exited ${code}: ${started.stderr}`)));
-  });
-}
-
-
 describe('npm start', () => {
   let scratch: string;
   let env: Record<string, string>;
@@ -65,7 +33,7 @@ describe('npm start', () => {
     expect(gateway.stdout).toContain(env.IAM_HTTP_API_CREDENTIALS.replace(`${process.cwd()}/`, ''));
 
     const running = JSON.parse(fs.readFileSync(path.join(scratch, 'gateway.json'), 'utf8'));
-    expect(running).toEqual({ url: `http://127.0.0.1:${port}`, stack: 'dev', region: 'us-east-1', pid: gateway.child.pid, credentialsFile: env.IAM_HTTP_API_CREDENTIALS });
+    expect(running).toEqual({ url: `http://127.0.0.1:${port}`, stack: 'dev', region: 'us-east-1', pid: gateway.child.pid, credentialsFile: env.IAM_HTTP_API_CREDENTIALS, denialsFile: path.join(scratch, 'denials.json') });
 
     const viewer = credentials.get('viewer')!;
     const response = await smithySign({ accessKeyId: viewer.aws_access_key_id, secretAccessKey: viewer.aws_secret_access_key }, 'us-east-1', { method: 'GET', url: `http://127.0.0.1:${port}/hello` }).then(send);

@@ -111,7 +111,10 @@ export class Authorizer {
 
   private keyOf(entry: PrincipalEntry, resourceArn: string, facts: RequestFacts): string {
     let key = `${entry.fingerprint}\u0000${resourceArn}`;
-    for (const k of entry.requestKeys) key += `\u0000${factValue(k, facts) ?? '\u0001'}`;
+    for (const k of entry.requestKeys) {
+      const value = factValue(k, facts);
+      key += value === undefined ? '\u0000-' : `\u0000+${value}`;
+    }
     if (entry.readsTime) key += `\u0000${Math.floor(facts.now.getTime() / 1000)}`;
     return key;
   }
@@ -127,6 +130,8 @@ function factValue(key: string, facts: RequestFacts): string | undefined {
       return facts.region;
     case 'aws:securetransport':
       return String(facts.secureTransport);
+    case 'aws:resourceaccount':
+      return facts.resourceAccount;
     default:
       throw new Error(`no request fact for ${key}`);
   }

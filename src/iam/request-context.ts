@@ -51,7 +51,7 @@ export interface RequestFacts {
 }
 
 /** Request-dependent keys (lower-case): what a decision cache must key on when a policy reads them. */
-export const REQUEST_KEYS = ['aws:sourceip', 'aws:useragent', 'aws:currenttime', 'aws:epochtime', 'aws:requestedregion', 'aws:securetransport'] as const;
+export const REQUEST_KEYS = ['aws:sourceip', 'aws:useragent', 'aws:currenttime', 'aws:epochtime', 'aws:requestedregion', 'aws:securetransport', 'aws:resourceaccount'] as const;
 /** Keys whose value changes with the clock. */
 export const TIME_KEYS = ['aws:currenttime', 'aws:epochtime'] as const;
 

@@ -65,8 +65,15 @@ export function parseTemplate(source: string, variables: boolean): Template {
   return { source, parts, constant };
 }
 
-/** A resolved part: `text` may hold wildcards; `value` is taken literally (see the reading). */
-export type ResolvedPart = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'value'; readonly text: string };
+/**
+ * A resolved part: `text` (policy text) may hold wildcards; `literal` (`${*}`, `${?}`, `${$}`)
+ * never does ("use where you need an * (asterisk) character ... that would be interpreted as a
+ * wildcard"); `value` (a variable's value) is literal or wildcard depending on the reading.
+ */
+export type ResolvedPart =
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'literal'; readonly text: string }
+  | { readonly kind: 'value'; readonly text: string };
 
 /**
  * The parts with every variable replaced by its single value from the request context (or
@@ -80,7 +87,7 @@ export function resolveTemplate(template: Template, context: ContextLookup): Res
         resolved.push(part);
         break;
       case 'literal':
-        resolved.push({ kind: 'value', text: part.text });
+        resolved.push(part);
         break;
       case 'invalid':
         return undefined;

@@ -40,7 +40,7 @@ export function globSource(parts: readonly ResolvedPart[], options: GlobOptions,
   let source = '';
   const flat: { ch: string; wild: boolean }[] = [];
   for (const part of parts) {
-    const wild = part.kind === 'text' || reading === 'lenient';
+    const wild = part.kind === 'text' || (part.kind === 'value' && reading === 'lenient');
     for (const ch of part.text) flat.push({ ch, wild });
   }
   for (let i = 0; i < flat.length; i++) {

@@ -11,6 +11,7 @@ import { IamGroupMembership } from '@cdktf/provider-aws/lib/iam-group-membership
 import { IamGroupPolicy } from '@cdktf/provider-aws/lib/iam-group-policy';
 import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
 import { IamPolicyAttachment } from '@cdktf/provider-aws/lib/iam-policy-attachment';
+import { IamUserPolicy } from '@cdktf/provider-aws/lib/iam-user-policy';
 import { IamUserPolicyAttachment } from '@cdktf/provider-aws/lib/iam-user-policy-attachment';
 import { parseIni } from '../../src/gateway/credentials';
 import { freePort } from '../support/moto-server';
@@ -44,6 +45,8 @@ describe('npm start with groups, managed policies, a boundary and tags', () => {
       // viewer gets POST /items from a managed policy attached to the user.
       const postItems = new IamPolicy(scope, 'post_items', { name: 'post-items', policy: doc({ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: `${E}/$default/POST/items` }) });
       new IamUserPolicyAttachment(scope, 'viewer_post_items', { user: '${aws_iam_user.invoker_viewer.name}', policyArn: postItems.arn });
+      // A policy IAM would reject (no Resource): it grants nothing, and npm start says so.
+      new IamUserPolicy(scope, 'viewer_broken', { name: 'broken', user: '${aws_iam_user.invoker_viewer.name}', policy: doc({ Effect: 'Allow', Action: 'execute-api:Invoke' }) });
       // editor's boundary allows GET only.
       new IamPolicy(scope, 'get_only', { name: 'get-only', policy: doc({ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: `${E}/$default/GET/*` }) });
     }));
@@ -89,6 +92,13 @@ describe('npm start with groups, managed policies, a boundary and tags', () => {
   it('shows groups and boundaries in the banner', () => {
     expect(gateway.stdout).toMatch(/admin\s+\S+\s+may invoke \$default\/\*\/\* \(groups no-delete; with Deny statements\)/);
     expect(gateway.stdout).toMatch(/editor\s+\S+\s+may invoke .* \(boundary get-only\)/);
+  });
+
+  it('warns, naming the invoker, about a policy IAM would reject', () => {
+    expect(gateway.stdout).toContain(
+      'Warning: policies IAM would reject (terraform apply would fail):\n' +
+      '  viewer: inline policy broken grants nothing, IAM would reject it: statement 0: it has neither Resource nor NotResource\n',
+    );
   });
 
   it('logs why each was denied: the deciding statement, or the nearest miss', async () => {

@@ -44,18 +44,18 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 
 /*
  * The echo's `path` is the event's requestContext.http.path, which the gateway fills with the
- * path exactly as it arrived on the wire (src/gateway/event.ts: `path: input.rawPath`), still
- * percent-encoded: `/files/a%20b/c` stays `/files/a%20b/c`, and `/café`, which every client
- * sends as `/caf%C3%A9` (UTF-8, percent-encoded by the URL parser), echoes as `/caf%C3%A9`.
- * The signers sign that encoded path once more (`/caf%25C3%25A9` in the canonical request), the
- * double encoding AWS requires of every service but S3, and the gateway checks exactly that.
+ * path percent-decoded, as live HTTP API events show it (src/gateway/event.ts):
+ * `/files/a%20b/c` echoes as `/files/a b/c`, and `/café`, which every client sends as
+ * `/caf%C3%A9` (UTF-8, percent-encoded by the URL parser), echoes as `/café`. The signers sign
+ * the encoded path once more (`/caf%25C3%25A9` in the canonical request), the double encoding
+ * AWS requires of every service but S3, and the gateway checks exactly that.
  */
 const CASES: readonly SignedCase[] = [
   { name: 'viewer-get', title: 'viewer GET /items → 200 echo', invoker: 'viewer', method: 'GET', target: '/items', status: 200, json: { method: 'GET', path: '/items', body: '' } },
   { name: 'viewer-post-denied', title: 'viewer POST /items → 403 Forbidden', invoker: 'viewer', method: 'POST', target: '/items', body: '{"n":1}', status: 403, json: FORBIDDEN },
   { name: 'admin-post', title: 'admin POST /items with JSON → 200 echoing the body', invoker: 'admin', method: 'POST', target: '/items', body: '{"message":"hi"}', status: 200, json: { method: 'POST', path: '/items', body: { message: 'hi' } } },
-  { name: 'encoded-path', title: 'viewer GET /files/a%20b/c → 200, path echoed as received', invoker: 'viewer', method: 'GET', target: '/files/a%20b/c', status: 200, json: { method: 'GET', path: '/files/a%20b/c', body: '' } },
-  { name: 'unicode-path', title: 'viewer GET /café → 200, path echoed as sent (/caf%C3%A9)', invoker: 'viewer', method: 'GET', target: '/café', status: 200, json: { method: 'GET', path: '/caf%C3%A9', body: '' } },
+  { name: 'encoded-path', title: 'viewer GET /files/a%20b/c → 200, path echoed decoded', invoker: 'viewer', method: 'GET', target: '/files/a%20b/c', status: 200, json: { method: 'GET', path: '/files/a b/c', body: '' } },
+  { name: 'unicode-path', title: 'viewer GET /café → 200, path echoed decoded', invoker: 'viewer', method: 'GET', target: '/café', status: 200, json: { method: 'GET', path: '/café', body: '' } },
   { name: 'query', title: 'viewer GET /items?a=1&b=two → 200', invoker: 'viewer', method: 'GET', target: '/items?a=1&b=two', status: 200, json: { method: 'GET', path: '/items', body: '' } },
 ];
 

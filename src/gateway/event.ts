@@ -17,6 +17,12 @@ export interface IamCaller {
 
 export interface EventInput {
   readonly method: string;
+  /**
+   * The request path, percent-decoded: live captures of HTTP API events show `rawPath` and
+   * `requestContext.http.path` decoded (`/capture/space%20value` arrives as
+   * `/capture/space value`; hotsock/voker `vokerhttp/testdata/ingress-paths.json`, July 2026).
+   * Paths whose decoding could change their shape never get here (request-path.ts).
+   */
   readonly rawPath: string;
   readonly rawQuery: string;
   /** Node's rawHeaders: [name, value, name, value, ...]. */
@@ -57,7 +63,8 @@ export function isTextContentType(contentType: string | undefined): boolean {
 }
 
 export function buildEvent(input: EventInput): HttpApiEvent {
-  const headers: Record<string, string> = {};
+  // Prototype-free maps: a header or query name such as `constructor` or `__proto__` is data.
+  const headers = Object.create(null) as Record<string, string>;
   const cookies: string[] = [];
   for (let i = 0; i < input.rawHeaders.length; i += 2) {
     const name = input.rawHeaders[i].toLowerCase();
@@ -79,7 +86,7 @@ export function buildEvent(input: EventInput): HttpApiEvent {
     ...(cookies.length > 0 ? { cookies } : {}),
     headers,
     ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
-    ...(Object.keys(input.pathParameters).length > 0 ? { pathParameters: { ...input.pathParameters } } : {}),
+    ...(Object.keys(input.pathParameters).length > 0 ? { pathParameters: Object.assign(Object.create(null) as Record<string, string>, input.pathParameters) } : {}),
     requestContext: {
       accountId: input.accountId,
       apiId: input.apiId,
@@ -120,7 +127,7 @@ export function buildEvent(input: EventInput): HttpApiEvent {
 
 /** Decoded query parameters; a repeated key's values are comma-joined, as API Gateway does. */
 function queryParameters(rawQuery: string): Record<string, string> {
-  const params: Record<string, string> = {};
+  const params = Object.create(null) as Record<string, string>;
   if (rawQuery === '') return params;
   for (const pair of rawQuery.split('&')) {
     if (pair === '') continue;

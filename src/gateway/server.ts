@@ -15,13 +15,19 @@ import { errors, GatewayError } from './errors';
 import { buildEvent } from './event';
 import { LambdaInvoker } from './invoke';
 import type { InvokerDefinition, LoadedStack } from './load-stack';
-import { toHttpResponse, type HttpResponse } from './response';
+import { MalformedResponse, toHttpResponse, type HttpResponse } from './response';
 import { Router } from './route';
 import { checkRequestPath } from './request-path';
 import { verifySignature } from './verify-signature';
 
 /** API Gateway's payload quota for HTTP APIs. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** API Gateway's quota on the request line and headers of an HTTP API request. */
+export const MAX_HEADER_BYTES = 10_240;
+/** Connections served at once; more wait in the kernel's backlog or are refused. */
+export const DEFAULT_MAX_CONNECTIONS = 512;
+/** How long a refused upload may keep its connection after the answer, before it is cut. */
+const CLOSE_GRACE_MS = 1_000;
 
 export interface GatewayOptions {
   readonly stack: LoadedStack;
@@ -33,6 +39,8 @@ export interface GatewayOptions {
   /** One line per request (JSON, like the stage's access log); default: none. */
   readonly log?: (line: string) => void;
   readonly workers?: number;
+  /** Bound on concurrent connections (default 512). */
+  readonly maxConnections?: number;
   /** Called with each request IAM denies and why (the CLI's 403 explanations). */
   readonly onDenied?: (denial: Denial) => void;
 }
@@ -98,7 +106,12 @@ export class LocalGateway {
       const key = options.keys.get(invoker.name);
       if (key) this.byAccessKey.set(key.accessKeyId, { invoker, key });
     }
-    this.server = http.createServer((req, res) => void this.handle(req, res));
+    // API Gateway's quota for HTTP APIs: "Total combined size of request line and header values:
+    // 10240 bytes" (Amazon API Gateway quotas, HTTP API quotas); Node answers past it with 431.
+    this.server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
+      this.handle(req, res).catch((error: unknown) => this.lastResort(req, res, error));
+    });
+    this.server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.server.keepAliveTimeout = 5_000;
     this.server.on('clientError', (error: NodeJS.ErrnoException, socket) => answerUnparsable(error, socket));
   }
@@ -147,15 +160,15 @@ export class LocalGateway {
     let routeKey = '-';
     let caller: Caller | undefined;
     let denial: string | undefined;
+    /** Set when the answer comes before the body was read: the connection is then closed. */
+    let bodyUnread = true;
     let response: HttpResponse;
     try {
       const path = checkRequestPath(rawPath);
       if (!path.ok) {
-        req.resume();
         this.options.log?.(JSON.stringify({ requestId, refused: `${method} ${rawPath.slice(0, 200)}: ${path.reason}` }));
         throw errors.badRequest();
       }
-      const body = await readBody(req);
       const matched = this.router.match(method, path.decoded);
       const cors = this.options.stack.cors;
       if (!matched && cors && preflight) {
@@ -163,24 +176,48 @@ export class LocalGateway {
       } else {
         if (!matched) throw errors.notFound();
         routeKey = matched.route.routeKey;
-        if (matched.route.authorizationType === 'AWS_IAM') {
+        const iam = matched.route.authorizationType === 'AWS_IAM';
+        // Unsigned requests to an AWS_IAM route are refused before their body is read, so an
+        // unauthenticated client cannot make the gateway buffer 10 MB per connection.
+        if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) throw errors.payloadTooLarge();
+        if (iam && !looksSigned(req, rawQuery)) throw errors.missingAuthentication();
+        const body = await readBody(req);
+        bodyUnread = false;
+        if (iam) {
           caller = await this.authenticate(req, method, rawPath, rawQuery, body);
           denial = this.authorize(caller, method, rawPath, path.decoded, req, requestId);
           if (denial !== undefined) throw errors.accessDenied();
         }
-        response = await this.invoke(req, { method, rawPath, rawQuery, body, routeKey, pathParameters: matched.pathParameters, requestId, caller });
+        response = await this.invoke(req, { method, rawPath: path.decoded, rawQuery, body, routeKey, pathParameters: matched.pathParameters, requestId, caller });
       }
     } catch (error) {
       const gatewayError = error instanceof GatewayError ? error : unexpected(error, requestId);
       const r = gatewayError.getResponse();
       response = { status: r.status, headers: r.headers, body: Buffer.from(r.body) };
     }
-    this.send(res, response, origin, preflight, requestId);
+    this.send(req, res, response, { origin, preflight, requestId, close: bodyUnread && !req.complete });
     this.options.log?.(JSON.stringify({
       requestId, httpMethod: method, path: rawPath, routeKey, status: response.status,
       userArn: caller?.invoker.principal.arn, errorType: response.headers['x-amzn-errortype'] as string | undefined,
       authorization: denial, latencyMs: Math.round(performance.now() - started),
     } satisfies AccessLogEntry));
+  }
+
+  /** Anything that escaped the pipeline: a logged 500 if the response can still be sent, else a cut connection. */
+  private lastResort(req: http.IncomingMessage, res: http.ServerResponse, error: unknown): void {
+    const requestId = randomChunk(12).toString('base64');
+    console.error(`[${requestId}] local gateway error:`, error);
+    try {
+      if (!res.headersSent) {
+        const { status, headers, body } = errors.internal().getResponse();
+        res.writeHead(status, { ...headers, 'apigw-requestid': requestId, 'content-length': Buffer.byteLength(body), connection: 'close' });
+        res.end(body);
+      } else {
+        res.destroy();
+      }
+    } catch {
+      req.socket.destroy();
+    }
   }
 
   private async authenticate(req: http.IncomingMessage, method: string, rawPath: string, rawQuery: string, body: Buffer): Promise<Caller> {
@@ -275,7 +312,10 @@ export class LocalGateway {
     switch (outcome.kind) {
       case 'result': {
         const response = toHttpResponse(outcome.payload);
-        if (response instanceof GatewayError) throw response;
+        if (response instanceof MalformedResponse) {
+          this.options.log?.(JSON.stringify({ requestId: request.requestId, malformedLambdaResponse: response.reason }));
+          throw errors.internal();
+        }
         return response;
       }
       case 'timeout':
@@ -291,22 +331,53 @@ export class LocalGateway {
 
   /**
    * Writes the response with the configured CORS headers: a preflight gets the full preflight
-   * set whichever route answered it, any other response the actual-request set.
+   * set whichever route answered it, any other response the actual-request set. A header Node
+   * refuses (the handler's headers are validated in response.ts, so this is a last line) turns
+   * the answer into a 500. With `close`, the request's unread body is not drained: the
+   * connection is closed after the answer.
    */
-  private send(res: http.ServerResponse, response: HttpResponse, origin: string | undefined, preflight: boolean, requestId: string): void {
+  private send(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    response: HttpResponse,
+    context: { readonly origin: string | undefined; readonly preflight: boolean; readonly requestId: string; readonly close: boolean },
+  ): void {
+    if (res.headersSent || res.destroyed) return;
     const cors = this.options.stack.cors;
     const headers = !cors
       ? { ...response.headers }
-      : preflight
-        ? { ...withCorsHeaders(cors, undefined, response.headers), ...preflightHeaders(cors, origin) }
-        : withCorsHeaders(cors, origin, response.headers);
-    if (res.headersSent) return;
-    res.statusCode = response.status;
-    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value as string | string[]);
-    res.setHeader('apigw-requestid', requestId);
-    res.setHeader('content-length', response.body.length);
+      : context.preflight
+        ? { ...withCorsHeaders(cors, undefined, response.headers), ...preflightHeaders(cors, context.origin) }
+        : withCorsHeaders(cors, context.origin, response.headers);
+    if (context.close) {
+      req.pause();
+      res.shouldKeepAlive = false;
+      res.once('finish', () => setTimeout(() => req.socket.destroy(), CLOSE_GRACE_MS).unref());
+    }
+    try {
+      res.statusCode = response.status;
+      for (const [name, value] of Object.entries(headers)) res.setHeader(name, value as string | string[]);
+      res.setHeader('apigw-requestid', context.requestId);
+      res.setHeader('content-length', response.body.length);
+    } catch (error) {
+      this.options.log?.(JSON.stringify({ requestId: context.requestId, unsendableResponse: (error as Error).message }));
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      const fallback = errors.internal().getResponse();
+      res.statusCode = fallback.status;
+      const fallbackHeaders = cors ? withCorsHeaders(cors, context.origin, fallback.headers) : fallback.headers;
+      for (const [name, value] of Object.entries(fallbackHeaders)) res.setHeader(name, value as string | string[]);
+      res.setHeader('apigw-requestid', context.requestId);
+      res.setHeader('content-length', Buffer.byteLength(fallback.body));
+      res.end(fallback.body);
+      return;
+    }
     res.end(response.body);
   }
+}
+
+/** An `Authorization` header or an `X-Amz-Signature` query parameter: worth reading the body for. */
+function looksSigned(req: http.IncomingMessage, rawQuery: string): boolean {
+  return req.headers.authorization !== undefined || /(?:^|&)X-Amz-Signature=/i.test(rawQuery);
 }
 
 /** Random bytes from a pooled buffer refilled 4 KB at a time (one CSPRNG call per ~340 request ids). */
@@ -331,26 +402,28 @@ function sourceIp(req: http.IncomingMessage): string {
   return (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
 }
 
-/** Reads the body; past API Gateway's 10 MB quota the request is answered 413. */
+/**
+ * Reads the body; past API Gateway's 10 MB quota the request is answered 413 and the rest of
+ * the upload is not read (send() closes the connection).
+ */
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) {
-    req.resume();
-    return Promise.reject(errors.payloadTooLarge());
-  }
+  if (declared > MAX_BODY_BYTES) return Promise.reject(errors.payloadTooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        req.removeAllListeners('data');
-        req.resume();
+        req.off('data', onData);
+        req.pause();
+        chunks.length = 0;
         reject(errors.payloadTooLarge());
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });

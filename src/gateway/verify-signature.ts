@@ -466,6 +466,12 @@ function readAuthorizationHeader(authorization: string, headers: HeaderValues): 
   if (amzDate === undefined && httpDate === undefined) missing.push(AUTHORIZATION_REQUIRES.date);
   if (!credential || !signature || !signedHeaders || missing.length > 0) throw errors.incompleteSignature(missing, authorization);
 
+  // A repeated header is canonicalized as its values joined with ',' (SigV4, "Create a canonical
+  // request"), so AWS signs "<date>,<appended date>" and the client's signature cannot match;
+  // smithy's sign() writes one date of its own, so without this check the recomputed signature
+  // would cover the first value while the handler sees both.
+  const dateValues = headers.get(amzDate !== undefined ? AMZ_DATE_HEADER : DATE_HEADER) ?? [];
+  if (dateValues.length > 1) throw errors.signatureMismatch();
   const requestDate = (amzDate ?? httpDate ?? '').trim();
   const signedAt = amzDate !== undefined ? parseAmzDate(requestDate) : parseHttpDate(requestDate);
   if (!signedAt) throw dateFormatError(requestDate);
@@ -501,6 +507,11 @@ function readPresignedQuery(query: readonly QueryParameter[]): SignatureParts | 
   );
   if (missing.length > 0) throw errors.incompleteQuerySignature(missing);
 
+  // presign() writes these parameters itself, once: a repeated one (which AWS would sign as all
+  // its values) must not verify on the first value alone.
+  for (const param of Object.values(QUERY_PARAM)) {
+    if (query.filter((p) => p.key === param).length > 1) throw errors.signatureMismatch();
+  }
   const requestDate = firstParam(query, QUERY_PARAM.date) ?? '';
   const signedAt = parseAmzDate(requestDate);
   if (!signedAt) throw dateFormatError(requestDate);

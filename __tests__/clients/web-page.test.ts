@@ -247,6 +247,14 @@ describeWithChromium('browser page in headless Chromium: signs with aws4fetch, C
     }
   });
 
+  it('admin POST to the API root → 200, after a real CORS preflight answered by the stack\'s OPTIONS / route', async () => {
+    const shown = await send('admin', 'POST', '/', 'to the root');
+    expect(shown.status).toBe('200 OK');
+    expect(JSON.parse(shown.body)).toEqual({ method: 'POST', path: '/', body: { message: 'to the root' } });
+    expectPreflightBefore('POST', '/');
+    expect(accessLog().find((e) => e.httpMethod === 'OPTIONS' && e.path === '/')).toMatchObject({ routeKey: 'OPTIONS /', status: 204 });
+  });
+
   it('never writes a secret to storage, cookies, IndexedDB, the URL, the DOM, the console or a request', async () => {
     const secrets = ['viewer', 'admin'].map((name) => key(name).secretAccessKey);
     // Evaluated in the page (as source text: the tests' tsconfig has no DOM types).

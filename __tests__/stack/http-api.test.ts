@@ -32,10 +32,10 @@ describe('HTTP API', () => {
     });
   });
 
-  it('routes $default with AWS_IAM, OPTIONS /{proxy+} with NONE, and configured routes with AWS_IAM, all to the integration', () => {
+  it('routes $default with AWS_IAM, OPTIONS / and OPTIONS /{proxy+} with NONE, and configured routes with AWS_IAM, all to the integration', () => {
     const routes = tf.resource.aws_apigatewayv2_route;
     const byKey = Object.fromEntries(Object.values(routes).map((r) => [r.route_key, r.authorization_type]));
-    expect(byKey).toEqual({ $default: 'AWS_IAM', 'OPTIONS /{proxy+}': 'NONE', 'GET /items/{id}': 'AWS_IAM' });
+    expect(byKey).toEqual({ $default: 'AWS_IAM', 'OPTIONS /': 'NONE', 'OPTIONS /{proxy+}': 'NONE', 'GET /items/{id}': 'AWS_IAM' });
     for (const route of Object.values(routes)) {
       expect(route.target).toBe('integrations/${aws_apigatewayv2_integration.handler.id}');
     }

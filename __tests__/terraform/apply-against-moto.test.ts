@@ -65,7 +65,7 @@ describeWithOfflineTools('the dev stack with real terraform against moto (archiv
   it('terraform plan wants to create every resource', async () => {
     const { status, result } = await planDetailed(tf!);
     expect({ status, error: status === 'error' ? describeFailure(result) : undefined }).toEqual({ status: 'changes', error: undefined });
-    expect(result.stdout).toMatch(/Plan: 20 to add, 0 to change, 0 to destroy\./);
+    expect(result.stdout).toMatch(/Plan: 21 to add, 0 to change, 0 to destroy\./);
   }, STEP_TIMEOUT);
 
   it('terraform apply creates them', async () => {
@@ -87,7 +87,7 @@ describeWithOfflineTools('the dev stack with real terraform against moto (archiv
     const back = readApiFromMoto({ endpoint: moto!.endpoint, apiId, userNames: users, functionName: 'iam-http-api-dev-handler' });
     const executionArn = `arn:aws:execute-api:us-east-1:123456789012:${apiId}`;
 
-    expect(Object.fromEntries(back.routes.map((r) => [r.RouteKey, r.AuthorizationType]))).toEqual({ $default: 'AWS_IAM', 'OPTIONS /{proxy+}': 'NONE' });
+    expect(Object.fromEntries(back.routes.map((r) => [r.RouteKey, r.AuthorizationType]))).toEqual({ $default: 'AWS_IAM', 'OPTIONS /': 'NONE', 'OPTIONS /{proxy+}': 'NONE' });
     expect(back.integrations.map((i) => [i.IntegrationType, i.PayloadFormatVersion])).toEqual([['AWS_PROXY', '2.0']]);
     expect(back.stages.map((s) => [s.StageName, s.AutoDeploy])).toEqual([['$default', true]]);
     const resources = (user: string) => Object.values(back.userPolicies[`iam-http-api-dev-${user}`]).flatMap((doc) =>

@@ -59,4 +59,12 @@ export const CORS_EXPOSE_HEADERS = ['apigw-requestid', 'x-amzn-ErrorType'] as co
 export const CORS_MAX_AGE_SECONDS = 86_400;
 
 /** The stage every route is served from; API Gateway's auto-deployed default stage. */
+/**
+ * The unsigned routes browsers' CORS preflights use: they carry no signature, so they need no
+ * auth. `/{proxy+}` does not match `/` (a greedy variable needs at least one segment), so the
+ * API root gets its own route; without it a preflight to the bare API URL hits `$default`
+ * (AWS_IAM) and is refused with 403, on AWS as locally.
+ */
+export const PREFLIGHT_ROUTES = ['OPTIONS /', 'OPTIONS /{proxy+}'] as const;
+
 export const STAGE_NAME = '$default';

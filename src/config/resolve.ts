@@ -9,6 +9,7 @@ import {
   DEFAULT_ENVIRONMENTS,
   DEFAULT_NAME,
   defaultEnvironmentSettings,
+  PREFLIGHT_ROUTES,
 } from './defaults';
 import {
   HTTP_METHODS,
@@ -199,8 +200,8 @@ function checkRoutes(value: unknown, at: string, problems: Problems): string[] |
     const parsed = typeof key === 'string' ? parseMethodAndPath(key) : undefined;
     if (!parsed || !(parsed.method === 'ANY' || isHttpMethod(parsed.method)) || !isRoutePath(parsed.path)) {
       problems.push(`${where}: ${describe(key)} is not a route key; use "METHOD /path" with METHOD one of ${[...HTTP_METHODS, 'ANY'].join(', ')} and path segments that are literal, {param} or a final {proxy+}`);
-    } else if (`${parsed.method} ${parsed.path}` === 'OPTIONS /{proxy+}') {
-      problems.push(`${where}: "OPTIONS /{proxy+}" is reserved for the unsigned CORS preflight route the stack creates`);
+    } else if ((PREFLIGHT_ROUTES as readonly string[]).includes(`${parsed.method} ${parsed.path}`)) {
+      problems.push(`${where}: "${parsed.method} ${parsed.path}" is reserved for the unsigned CORS preflight routes the stack creates (${PREFLIGHT_ROUTES.join(', ')})`);
     } else if (seen.has(key as string)) {
       problems.push(`${where}: ${describe(key)} is listed twice`);
     }

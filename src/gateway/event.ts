@@ -5,6 +5,7 @@
  * text bodies as they are and other bodies base64-encoded, and the caller's IAM identity
  * under `requestContext.authorizer.iam`.
  */
+import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
 
 /** The IAM identity of a verified caller, as `requestContext.authorizer.iam`. */
@@ -55,11 +56,25 @@ export function requestTime(date: Date): string {
   return `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
 }
 
-/** Content types API Gateway passes as text; every other body arrives base64-encoded. */
+/**
+ * Content types an HTTP API passes to Lambda as text; every other body, a missing content type
+ * and `+json`/`+xml` types included, arrives base64-encoded. AWS documents only "If the content
+ * type of the request is binary, the body is base64-encoded"; this split was verified against a
+ * live HTTP API (payload 2.0, AWS_PROXY) in ministackorg/ministack#766: text only for `text/*`,
+ * `application/json`, `application/xml` and `application/javascript`.
+ */
 export function isTextContentType(contentType: string | undefined): boolean {
   if (!contentType) return false;
   const type = contentType.split(';')[0].trim().toLowerCase();
-  return type.startsWith('text/') || /^application\/(json|xml|javascript|([\w.+-]+\+(json|xml)))$/.test(type);
+  return type.startsWith('text/') || type === 'application/json' || type === 'application/xml' || type === 'application/javascript';
+}
+
+/**
+ * `Root=1-<epoch seconds, hex>-<24 hex digits>`, the X-Ray trace header format API Gateway
+ * adds (AWS X-Ray developer guide, "Tracing header").
+ */
+function traceId(time: Date): string {
+  return `Root=1-${Math.floor(time.getTime() / 1000).toString(16).padStart(8, '0')}-${randomBytes(12).toString('hex')}`;
 }
 
 export function buildEvent(input: EventInput): HttpApiEvent {
@@ -72,6 +87,17 @@ export function buildEvent(input: EventInput): HttpApiEvent {
     if (name === 'cookie') cookies.push(...value.split(';').map((c) => c.trim()).filter(Boolean));
     else headers[name] = name in headers ? `${headers[name]},${value}` : value;
   }
+
+  // Headers API Gateway adds, as live HTTP API events show them (e.g. the capture in
+  // floci-io/floci#2172: content-length, x-amzn-trace-id, x-forwarded-for, x-forwarded-port 443,
+  // x-forwarded-proto https): the values are those of the deployed API, served over HTTPS. A
+  // client's own X-Forwarded-For is kept, with the caller's address appended.
+  delete headers['transfer-encoding'];
+  if (input.body.length > 0) headers['content-length'] = String(input.body.length);
+  headers['x-amzn-trace-id'] ??= traceId(input.time);
+  headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${input.sourceIp}` : input.sourceIp;
+  headers['x-forwarded-port'] = '443';
+  headers['x-forwarded-proto'] = 'https';
 
   const query = queryParameters(input.rawQuery);
   const domainName = headers.host ?? '127.0.0.1';

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import { ArchiveProvider } from '@cdktf/provider-archive/lib/provider';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { PREFLIGHT_ROUTES } from '../config/defaults';
 import type { StackConfig } from '../config/types';
 import { applyBackend, type BackendChoice } from './backend';
 import { HandlerFunction } from './handler-function';
@@ -21,8 +22,6 @@ export interface IamHttpApiStackProps {
   readonly buildDir?: string;
 }
 
-/** The route browsers' CORS preflight uses: it carries no signature, so it needs no auth. */
-export const PREFLIGHT_ROUTE = 'OPTIONS /{proxy+}';
 
 export class IamHttpApiStack extends TerraformStack {
   public readonly handler: HandlerFunction;
@@ -55,7 +54,7 @@ export class IamHttpApiStack extends TerraformStack {
       integrationUri: this.handler.fn.invokeArn,
     });
     this.httpApi.addRoute('$default', 'AWS_IAM');
-    this.httpApi.addRoute(PREFLIGHT_ROUTE, 'NONE');
+    for (const routeKey of PREFLIGHT_ROUTES) this.httpApi.addRoute(routeKey, 'NONE');
     for (const routeKey of config.routes) this.httpApi.addRoute(routeKey, 'AWS_IAM');
     this.handler.allowInvokeFrom(this.httpApi.api.executionArn);
 

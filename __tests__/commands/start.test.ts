@@ -1,10 +1,13 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { parseIni } from '../../src/gateway/credentials';
+import { loadStack } from '../../src/gateway/load-stack';
+import { FIXTURES } from '../support/gateway';
 import { send, smithySign } from '../support/smithy-sign';
 import { freePort } from '../support/moto-server';
-import { ready, start } from '../support/npm-start';
+import { ready, start, type Started } from '../support/npm-start';
 
 const root = path.resolve(__dirname, '..', '..');
 describe('npm start', () => {
@@ -73,4 +76,95 @@ describe('npm start', () => {
     expect(await gateway.exited).toBe(1);
     expect(gateway.stderr.trim()).toBe(`No synthesized stack "staging": ${path.join(env.CDKTF_OUTDIR, 'stacks', 'staging', 'cdk.tf.json')} does not exist. Run npm run synth, or pick a stack with STACK=<name>.`);
   }, 30_000);
+});
+
+describe('npm start, stopping', () => {
+  // A stack synthesized into its own folder, whose bundle (that copy only) is a handler that
+  // sleeps: the gateway under test runs exactly as `npm start` runs it.
+  let scratch: string;
+  let env: Record<string, string>;
+  beforeAll(() => {
+    fs.mkdirSync(path.join(root, '.build'), { recursive: true });
+    scratch = fs.mkdtempSync(path.join(root, '.build', 'start-stop-test-'));
+    env = { CDKTF_OUTDIR: path.join(scratch, 'cdktf.out'), IAM_HTTP_API_CREDENTIALS: path.join(scratch, 'credentials'), STACK: 'dev' };
+    const synth = spawnSync(process.execPath, ['--import', 'tsx', 'main.ts'], { cwd: root, env: { ...process.env, CDKTF_OUTDIR: env.CDKTF_OUTDIR }, encoding: 'utf8' });
+    if (synth.status !== 0) throw new Error(`synth failed: ${synth.stderr}`);
+    fs.copyFileSync(path.join(FIXTURES, 'slow.mjs'), loadStack(env.CDKTF_OUTDIR, 'dev').integration.bundleFile);
+  }, 60_000);
+  afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+  /** Resolves when the process has printed `text` on stdout (after `from`), rejects if it ends first. */
+  const printed = (started: Started, text: string | RegExp, from = 0): Promise<RegExpMatchArray> => new Promise((resolve, reject) => {
+    const check = (): void => {
+      const match = started.stdout.slice(from).match(text);
+      if (match) resolve(match);
+    };
+    started.child.stdout!.on('data', check);
+    check();
+    void started.exited.then((code) => reject(new Error(`npm start exited ${code} before printing ${text}: ${started.stdout}${started.stderr}`)));
+  });
+  /** Resolves once process `pid` is gone (a killed child is reaped asynchronously). */
+  const gone = async (pid: number): Promise<boolean> => {
+    for (let i = 0; i < 100; i++) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        return true;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    return false;
+  };
+  const slowGet = async (port: number, ms: number) => {
+    const viewer = parseIni(fs.readFileSync(env.IAM_HTTP_API_CREDENTIALS, 'utf8')).get('viewer')!;
+    const signed = await smithySign({ accessKeyId: viewer.aws_access_key_id, secretAccessKey: viewer.aws_secret_access_key }, 'us-east-1', { method: 'GET', url: `http://127.0.0.1:${port}/slow?n=${ms}` });
+    return send(signed);
+  };
+
+  it('on SIGTERM refuses new connections, answers the request in flight, closes its idle connection at once, and exits 0', async () => {
+    const port = await freePort();
+    const gateway = start({ ...env, PORT: String(port), PAGE_PORT: String(await freePort()) });
+    await ready(gateway);
+    const inFlight = slowGet(port, 1_500);
+    const [, pid] = await printed(gateway, /slow handler started: pid (\d+)/);
+    gateway.child.kill('SIGTERM');
+    await printed(gateway, 'SIGTERM: stopping the local gateway');
+    await expect(fetch(`http://127.0.0.1:${port}/hello`)).rejects.toThrow();
+
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(response.json()).toEqual({ slept: 1500, path: '/slow' });
+    // The client keeps its connection alive; the gateway closes it once idle, well before its
+    // 5 s keep-alive timeout, and then exits.
+    const answered = Date.now();
+    expect(await gateway.exited).toBe(0);
+    expect(Date.now() - answered).toBeLessThan(4_000);
+    expect(await gone(Number(pid))).toBe(true);
+    expect(fs.existsSync(path.join(scratch, 'gateway.json'))).toBe(false);
+  }, 60_000);
+
+  it('refuses a pool size that is not a number, in one line', async () => {
+    const gateway = start({ ...env, PORT: String(await freePort()), IAM_HTTP_API_WORKERS: 'lots' });
+    expect(await gateway.exited).toBe(1);
+    expect(gateway.stderr.trim()).toBe('IAM_HTTP_API_WORKERS=lots is not a number of Lambda workers; use a whole number from 1 to 256, e.g. IAM_HTTP_API_WORKERS=4');
+  }, 30_000);
+
+  it('exits at once on a second SIGTERM while requests are still in flight', async () => {
+    const port = await freePort();
+    const gateway = start({ ...env, PORT: String(port), PAGE_PORT: String(await freePort()) });
+    await ready(gateway);
+    const inFlight = slowGet(port, 20_000).then(() => 'answered', () => 'cut');
+    const [, pid] = await printed(gateway, /slow handler started: pid (\d+)/);
+    gateway.child.kill('SIGTERM');
+    const from = gateway.stdout.length;
+    await printed(gateway, 'SIGTERM: stopping the local gateway');
+    const again = Date.now();
+    gateway.child.kill('SIGTERM');
+    expect(await gateway.exited).toBe(143);
+    expect(Date.now() - again).toBeLessThan(3_000);
+    expect(gateway.stdout.slice(from)).toContain('SIGTERM again: stopping at once');
+    expect(await inFlight).toBe('cut');
+    // The Lambda process running the request ended with the gateway.
+    expect(await gone(Number(pid))).toBe(true);
+  }, 60_000);
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Testing } from 'cdktf';
 import { loadStack, modelOf, StackLoadError } from '../../src/gateway/load-stack';
@@ -22,6 +23,7 @@ describe('loadStack reads what was synthesized', () => {
     expect([...loaded.routes].sort((a, b) => a.routeKey.localeCompare(b.routeKey))).toEqual([
       { routeKey: '$default', authorizationType: 'AWS_IAM' },
       { routeKey: 'GET /items/{id}', authorizationType: 'AWS_IAM' },
+      { routeKey: 'OPTIONS /', authorizationType: 'NONE' },
       { routeKey: 'OPTIONS /{proxy+}', authorizationType: 'NONE' },
     ]);
     expect(loaded.cors?.allowOrigins).toEqual(['http://127.0.0.1:5173']);
@@ -99,5 +101,80 @@ describe('loadStack reads what was synthesized', () => {
     it('a missing stack', () => {
       expect(() => loadStack(outdir, 'staging')).toThrow(`No synthesized stack "staging": ${path.join(outdir, 'stacks', 'staging', 'cdk.tf.json')} does not exist. Run npm run synth, or pick a stack with STACK=<name>.`);
     });
+  });
+});
+
+describe('loadStack refuses startup input it cannot use, in one line naming it', () => {
+  const { stack } = synthStack();
+  const outdir = Testing.fullSynth(stack);
+  const stackDir = path.join(outdir, 'stacks', 'dev');
+  const tf = JSON.parse(fs.readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8'));
+
+  const withRoutes = (routes: Record<string, string>): (() => unknown) => {
+    const copy = structuredClone(tf);
+    const template = copy.resource.aws_apigatewayv2_route.route_default;
+    copy.resource.aws_apigatewayv2_route = Object.fromEntries(Object.entries(routes).map(([name, routeKey]) => [name, { ...template, route_key: routeKey }]));
+    return () => modelOf(copy, 'dev', stackDir);
+  };
+  const format = '$default or "METHOD /path" with METHOD one of ANY, GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS and path segments that are literal, {name} or a final {name+}';
+
+  it.each([
+    ['FOO', 'it is neither $default nor "METHOD /path" (one space between them)'],
+    ['GET items/{id', 'the path "items/{id" does not start with /'],
+    ['GET /items/{id', 'the path segment "{id" is neither a literal, nor {name}, nor {name+}'],
+    ['get /items', 'the method "get" is not one of ANY, GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS'],
+    ['ANY /{proxy+}/x', 'the greedy path variable {proxy+} is not at the end of the path'],
+  ])('route_key %j', (routeKey, problem) => {
+    expect(withRoutes({ route_default: '$default', bad: routeKey })).toThrow(new StackLoadError(`aws_apigatewayv2_route.bad: route_key is ${JSON.stringify(routeKey)}: ${problem}; a route key is ${format}`));
+  });
+
+  it('the same route key twice', () => {
+    expect(withRoutes({ items: 'GET /items', items_again: 'GET /items' })).toThrow(new StackLoadError(
+      'aws_apigatewayv2_route.items_again: route_key is "GET /items", the route key of aws_apigatewayv2_route.items too; API Gateway allows each route key once per API',
+    ));
+    expect(withRoutes({ items: 'GET /items', any_items: 'ANY /items', default: '$default' })).not.toThrow();
+  });
+
+  describe('a cdk.tf.json that is not a Terraform JSON object', () => {
+    let scratch: string;
+    let file: string;
+    beforeEach(() => {
+      scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'iam-http-api-load-'));
+      file = path.join(scratch, 'stacks', 'dev', 'cdk.tf.json');
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+    });
+    afterEach(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+    // The parser's own words, on one line (they differ between Node versions).
+    const parserSays = (text: string): string => {
+      try {
+        JSON.parse(text);
+      } catch (error) {
+        return (error as Error).message.replace(/\s*\n\s*/g, ' ');
+      }
+      throw new Error('valid JSON');
+    };
+
+    it.each([
+      ['{\n  "resource": x\n}', `not valid JSON (${parserSays('{\n  "resource": x\n}')})`],
+      ['', `not valid JSON (${parserSays('')})`],
+      ['{"resource": {', `not valid JSON (${parserSays('{"resource": {')})`],
+      ['[]', 'not a Terraform JSON configuration (the top level is an array, not an object)'],
+      ['null', 'not a Terraform JSON configuration (the top level is null, not an object)'],
+      ['"x"', 'not a Terraform JSON configuration (the top level is a string, not an object)'],
+    ])('%j', (text, problem) => {
+      fs.writeFileSync(file, text);
+      expect(() => loadStack(scratch, 'dev')).toThrow(new StackLoadError(`${file}: ${problem}; run npm run synth to write it again`));
+      expect(problem).not.toMatch(/\n/);
+    });
+
+    it('a folder where the file should be', () => {
+      fs.mkdirSync(file);
+      expect(() => loadStack(scratch, 'dev')).toThrow(new StackLoadError(`${file}: cannot be read (EISDIR); run npm run synth to write it again`));
+    });
+  });
+
+  it.each(['../../etc', '..', 'a/b', '/etc', '', 'dev prod', 'dev,prod', 'dév'])('the stack name %j', (name) => {
+    expect(() => loadStack(outdir, name)).toThrow(new StackLoadError(`${JSON.stringify(name)} is not a stack name; use letters, digits, - and _ (the environment's name in iam-http-api.config.ts, e.g. dev)`));
   });
 });

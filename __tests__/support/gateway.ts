@@ -31,6 +31,10 @@ export interface TestGatewayOptions {
   readonly integration?: Partial<LambdaIntegration>;
   /** Replaces the synthesized routes, e.g. to test a stack without `$default`. */
   readonly routes?: LoadedStack['routes'];
+  /** The gateway's Lambda worker pool size (default: as `npm start`). */
+  readonly workers?: number;
+  /** API Gateway's integration timeout (default 30 s). */
+  readonly integrationTimeoutMs?: number;
 }
 
 export const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'handlers');
@@ -45,7 +49,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const keys = ensureInvokerKeys(credentialsFile, stack.invokers.map((i) => i.name));
   const log: string[] = [];
   const denials = new DenialLog(path.join(dir, 'denials.json'));
-  const gateway = new LocalGateway({ stack, keys, port: 0, now: options.now, log: (line) => log.push(line), onDenied: (denial) => denials.record(denial) });
+  const gateway = new LocalGateway({ stack, keys, port: 0, now: options.now, workers: options.workers, integrationTimeoutMs: options.integrationTimeoutMs, log: (line) => log.push(line), onDenied: (denial) => denials.record(denial) });
   const url = await gateway.listen();
   return {
     url,

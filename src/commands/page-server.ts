@@ -9,6 +9,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { bundleWebPage } from '../../clients/web/bundle';
+import { EnvValueError, portFromEnv } from './env-value';
 
 export const DEFAULT_PAGE_PORT = 5173;
 
@@ -47,13 +48,12 @@ export class PagePortInUseError extends PageServerError {
 
 function pagePort(explicit: number | undefined): number {
   if (explicit !== undefined) return explicit;
-  const text = process.env.PAGE_PORT;
-  if (text === undefined || text === '') return DEFAULT_PAGE_PORT;
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new PageServerError(`PAGE_PORT=${text} is not a port number; use a whole number from 1 to 65535, e.g. PAGE_PORT=${DEFAULT_PAGE_PORT}`);
+  try {
+    return portFromEnv('PAGE_PORT', process.env.PAGE_PORT, DEFAULT_PAGE_PORT);
+  } catch (error) {
+    if (error instanceof EnvValueError) throw new PageServerError(error.message);
+    throw error;
   }
-  return port;
 }
 
 function escapeHtml(text: string): string {

@@ -2,6 +2,9 @@
  * `STACK=` picks environments in every command: one name (`STACK=prod`) or several
  * (`STACK=dev,prod`), checked against iam-http-api.config.ts.
  */
+import { STACK_NAME } from '../gateway/stack-json';
+import { shownEnv } from './env-value';
+
 export class StackSelectionError extends Error {}
 
 /**
@@ -19,4 +22,17 @@ export function selectStacks(stackVar: string | undefined, configured: readonly 
     throw new StackSelectionError(`STACK: no environment ${unknown.map((u) => JSON.stringify(u)).join(', ')} in iam-http-api.config.ts; have ${configured.join(', ')}`);
   }
   return [...new Set(picked)];
+}
+
+/**
+ * The one stack `STACK` names for a command that serves or reads a single synthesized stack
+ * (`npm start`), `fallback` when it is unset or empty. Only a plain name is accepted, so
+ * `cdktf.out/stacks/<name>` stays inside cdktf.out; throws StackSelectionError otherwise.
+ */
+export function oneStack(stackVar: string | undefined, fallback: string, command: string): string {
+  if (stackVar === undefined || stackVar === '') return fallback;
+  if (!STACK_NAME.test(stackVar)) {
+    throw new StackSelectionError(`${shownEnv('STACK', stackVar)} is not a stack name; ${command} serves one stack, named with letters, digits, - and _ as in iam-http-api.config.ts, e.g. STACK=${fallback}`);
+  }
+  return stackVar;
 }

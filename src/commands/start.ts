@@ -6,17 +6,21 @@
  * (clients/web) on http://127.0.0.1:${PAGE_PORT:-5173}, another origin than the gateway.
  *
  * Variables: STACK, PORT, PAGE_PORT, CDKTF_OUTDIR (cdktf's), IAM_HTTP_API_CREDENTIALS (another
- * credentials file than .iam-http-api/credentials, e.g. for tests).
+ * credentials file than .iam-http-api/credentials, e.g. for tests), IAM_HTTP_API_WORKERS (Lambda
+ * worker processes, 1 to 256; default: the machine's available parallelism).
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { compilePrincipal } from '../iam/decide';
 import { describePolicy, type IamUserPrincipal } from '../iam/principal';
-import { credentialsPath, ensureInvokerKeys } from '../gateway/credentials';
+import { CredentialsFileError, credentialsPath, ensureInvokerKeys } from '../gateway/credentials';
 import { loadStack, StackLoadError, type LoadedStack } from '../gateway/load-stack';
 import { DenialLog } from '../gateway/denial-log';
 import { removeRunningGateway, writeRunningGateway } from '../gateway/running-gateway';
 import { LocalGateway, PortInUseError } from '../gateway/server';
+import { EnvValueError, portFromEnv } from './env-value';
 import { PageServerError, startPageServer, type PageServer } from './page-server';
+import { oneStack, StackSelectionError } from './stack-selection';
 import { outdirOf, synthIfStale } from './synth-if-stale';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -24,14 +28,9 @@ const root = path.resolve(__dirname, '..', '..');
 // Piped into head or less: stop quietly when the reader goes away.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => process.exit(error.code === 'EPIPE' ? 0 : 1));
 
+/** PORT: digits only, 1 to 65535, or 0 for any free port (the banner prints the one it got). */
 function parsePort(text: string | undefined): number {
-  if (text === undefined || text === '') return 3000;
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    console.error(`PORT=${text} is not a port number; use a whole number from 1 to 65535, e.g. PORT=3000`);
-    process.exit(1);
-  }
-  return port;
+  return portFromEnv('PORT', text, 3000);
 }
 
 function banner(stack: LoadedStack, url: string, keys: ReadonlyMap<string, { accessKeyId: string }>, credentials: string, page: PageServer | undefined): string {
@@ -88,7 +87,7 @@ function grantsOf(principal: IamUserPrincipal, executionArn: string): string {
 }
 
 async function main(): Promise<void> {
-  const stackName = process.env.STACK || 'dev';
+  const stackName = oneStack(process.env.STACK, 'dev', 'npm start');
   const port = parsePort(process.env.PORT);
   const outdir = outdirOf(root);
   synthIfStale(root, outdir, stackName);
@@ -108,11 +107,17 @@ async function main(): Promise<void> {
   const stateFile = path.join(path.dirname(credentials), 'gateway.json');
   writeRunningGateway(stateFile, { url, stack: stack.stackName, region: stack.region, pid: process.pid, credentialsFile: credentials, denialsFile: denials.file });
 
+  // The first signal stops gracefully: no new connections, idle keep-alive connections closed
+  // at once, requests in flight answered (each within API Gateway's 30 s integration timeout),
+  // then exit 0. A second signal exits at once, with the shell's code for it (130, 143).
   let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      console.log(`${signal} again: stopping at once`);
+      process.exit(128 + (os.constants.signals[signal] ?? 0));
+    }
     stopping = true;
-    console.log(`\n${signal}: stopping the local gateway`);
+    console.log(`\n${signal}: stopping the local gateway (letting requests in flight finish; ${signal} again stops at once)`);
     removeRunningGateway(stateFile);
     Promise.all([gateway.close(), page?.close()]).then(() => process.exit(0), () => process.exit(1));
   };
@@ -125,7 +130,8 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   // Expected problems (no such stack, busy port, a stack the gateway cannot serve) are one
   // clear line; anything else keeps its stack trace.
-  const expected = error instanceof StackLoadError || error instanceof PortInUseError;
+  const expected = error instanceof StackLoadError || error instanceof PortInUseError || error instanceof StackSelectionError
+    || error instanceof EnvValueError || error instanceof CredentialsFileError;
   console.error(expected ? error.message : error);
   process.exit(1);
 });

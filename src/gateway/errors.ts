@@ -128,6 +128,9 @@ export const errors = {
   payloadTooLarge: () => new GatewayError(413, 'Request Entity Too Large'),
   /** The handler threw or answered something API Gateway cannot turn into a response. [http-api-errs] */
   internal: () => new GatewayError(500, 'Internal Server Error'),
-  /** The handler ran past the synthesized Lambda timeout. [http-api-errs] */
+  /**
+   * API Gateway's integration timeout (30 s for HTTP APIs) passed before the Lambda answered.
+   * The function's own, shorter timeout is a function error: `internal`. [http-api-errs]
+   */
   integrationTimeout: () => new GatewayError(503, 'Service Unavailable'),
 } as const;

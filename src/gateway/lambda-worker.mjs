@@ -1,29 +1,64 @@
-// Runs the Lambda bundle inside a worker thread for the local gateway (src/gateway/invoke.ts).
-// One invocation at a time, as one Lambda execution environment does. A crash, an exit or an
-// endless loop here ends this worker only; the gateway replaces it.
-import { parentPort, workerData } from 'node:worker_threads';
+// One Lambda execution environment for the local gateway (src/gateway/invoke.ts): a child
+// process running the bundle, one invocation at a time. It is a process, not a worker thread,
+// because V8 aborts the whole process when an isolate passes its heap limit in one large
+// allocation (a worker's `resourceLimits` only catch gradual growth): a handler building a
+// 30e6-element array, or JSON.stringify of a 50 MB body, took the gateway down with "FATAL
+// ERROR: Reached heap limit". Here it ends this process only; the gateway answers 500.
+//
+// Protocol (parent ⇄ child, IPC messages):
+//   child → parent  { type: 'ready' } once the bundle is loaded, before any invocation;
+//                   { type: 'init-error', errorType, errorMessage } then exits, when it is not;
+//                   { type: 'result', id, ok: true, payload }: payload is the JSON text;
+//                   { type: 'result', id, ok: false, errorType, errorMessage }: a function error.
+//   parent → child  { id, event, context }: event is the JSON text of the event.
+// argv: <bundle file> <export name> <max response bytes>.
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 
-const { bundleFile, exportName } = workerData;
+const [bundleFile, exportName, maxResponseText] = process.argv.slice(2);
+const MAX_RESPONSE_BYTES = Number(maxResponseText);
+
+// Ctrl-C reaches the whole foreground process group; the gateway decides when this process
+// ends (it kills it), so that in-flight invocations can finish while it shuts down.
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);
+// The gateway went away: an idle environment ends with it...
+process.on('disconnect', () => process.exit(0));
+// ...and so does a busy one (a handler in an endless loop never sees 'disconnect'): a thread
+// that is not blocked by the handler watches for this process being orphaned.
+new Worker(
+  `const { parentPort, workerData } = require('node:worker_threads');
+   setInterval(() => { if (process.ppid !== workerData) process.kill(process.pid, 'SIGKILL'); }, 500);`,
+  { eval: true, workerData: process.ppid },
+).unref();
+
+function send(message) {
+  if (process.connected) process.send(message);
+}
 
 let handler;
+process.on('message', (message) => void invoke(message));
 try {
   const mod = await import(pathToFileURL(bundleFile).href);
   handler = mod[exportName] ?? mod.default?.[exportName];
-  if (typeof handler !== 'function') throw new Error(`${bundleFile} does not export a function "${exportName}"`);
+  if (typeof handler !== 'function') {
+    throw Object.assign(new Error(`${bundleFile} does not export a function "${exportName}"`), { name: 'Runtime.HandlerNotFound' });
+  }
 } catch (error) {
-  parentPort.postMessage({ type: 'init-error', message: String(error?.message ?? error) });
-  process.exit(1);
+  // Lambda retries the init with the next invocation; so does the gateway, with a new process.
+  if (process.connected) process.send({ type: 'init-error', errorType: errorTypeOf(error), errorMessage: errorMessageOf(error) }, () => process.exit(1));
+  else process.exit(1);
 }
+if (handler) send({ type: 'ready' });
 
-function invoke(event, context) {
+function run(event, context) {
   return new Promise((resolve, reject) => {
     const returned = handler(event, context, (error, result) => (error ? reject(error) : resolve(result)));
     if (returned && typeof returned.then === 'function') returned.then(resolve, reject);
   });
 }
 
-parentPort.on('message', async ({ id, event, context: info }) => {
+async function invoke({ id, event: eventJson, context: info }) {
   const deadline = Date.now() + info.timeoutMs;
   const context = {
     ...info,
@@ -31,18 +66,100 @@ parentPort.on('message', async ({ id, event, context: info }) => {
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done() {}, fail() {}, succeed() {},
   };
+  delete context.timeoutMs;
+  let result;
   try {
-    const result = await invoke(event, context);
-    // Lambda returns its result serialized as JSON: undefined becomes null, functions vanish.
-    const payload = JSON.stringify(result === undefined ? null : result);
-    parentPort.postMessage({ type: 'result', id, ok: true, payload });
+    result = await run(JSON.parse(eventJson), context);
   } catch (error) {
-    parentPort.postMessage({
-      type: 'result', id, ok: false,
-      errorType: error?.name ?? 'Error',
-      errorMessage: String(error?.message ?? error),
-    });
+    send({ type: 'result', id, ok: false, errorType: errorTypeOf(error), errorMessage: errorMessageOf(error) });
+    return;
   }
-});
+  try {
+    // Lambda returns the result serialized as JSON: undefined becomes null, functions vanish.
+    const value = result === undefined ? null : result;
+    // Measured before serializing: JSON.stringify of a result far past the limit would need
+    // as much memory again as the result itself.
+    if (jsonLengthAtLeast(value, MAX_RESPONSE_BYTES) > MAX_RESPONSE_BYTES) throw responseTooLarge();
+    const payload = JSON.stringify(value);
+    if (Buffer.byteLength(payload, 'utf8') > MAX_RESPONSE_BYTES) throw responseTooLarge();
+    send({ type: 'result', id, ok: true, payload });
+  } catch (error) {
+    // A result that cannot be serialized (a cycle, a BigInt) or is too large: a function error.
+    send({ type: 'result', id, ok: false, errorType: errorTypeOf(error), errorMessage: errorMessageOf(error) });
+  }
+}
 
-parentPort.postMessage({ type: 'ready' });
+/**
+ * Lambda's function error for a response over the synchronous payload quota, in its words:
+ * `{"errorType":"Function.ResponseSizeTooLarge","errorMessage":"Response payload size exceeded
+ * maximum allowed payload size (6291556 bytes)."}` (quoted in "Deep Dive: Lambda's Response
+ * Payload Size Limit", https://zaccharles.medium.com/deep-dive-lambdas-response-payload-size-limit-8aedba9530ed).
+ */
+function responseTooLarge() {
+  return Object.assign(new Error(`Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`), { name: 'Function.ResponseSizeTooLarge' });
+}
+
+function errorTypeOf(error) {
+  if (error instanceof Error) return error.name || 'Error';
+  return typeof error === 'object' && error !== null && typeof error.name === 'string' ? error.name : typeof error;
+}
+
+function errorMessageOf(error) {
+  try {
+    return String(error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error) ? error.message : error);
+  } catch {
+    return 'the handler failed with a value that cannot be printed';
+  }
+}
+
+/**
+ * A lower bound of the length of `JSON.stringify(value)`, walking at most until it passes
+ * `limit` (so its cost is bounded by the limit, not by the value). A string's UTF-8 bytes are at
+ * least its UTF-16 length, so the bound holds for bytes as well. Cycles and values
+ * JSON.stringify rejects are left for JSON.stringify to report.
+ */
+function jsonLengthAtLeast(value, limit) {
+  const ancestors = new Set();
+  let total = 0;
+  const walk = (v, inArray) => {
+    if (total > limit) return;
+    if (v !== null && typeof v === 'object') {
+      if (ArrayBuffer.isView(v)) {
+        // Buffer.toJSON: {"type":"Buffer","data":[1,2,…]}: 2+ characters a byte. Other typed
+        // arrays: {"0":1,"1":2,…}: 6+ characters an element. Not expanded here.
+        total += Buffer.isBuffer(v) ? 2 * v.length : v instanceof DataView ? 2 : 6 * v.length;
+        return;
+      }
+      if (typeof v.toJSON === 'function') v = v.toJSON();
+    }
+    switch (typeof v) {
+      case 'string': total += v.length + 2; return;
+      case 'number': case 'boolean': total += 1; return;
+      case 'bigint': return;
+      case 'undefined': case 'function': case 'symbol': if (inArray) total += 4; return;
+    }
+    if (v === null) { total += 4; return; }
+    if (ancestors.has(v)) return;
+    ancestors.add(v);
+    if (Array.isArray(v)) {
+      total += 1 + v.length;
+      for (let i = 0; i < v.length && total <= limit; i++) walk(v[i], true);
+    } else {
+      total += 2;
+      for (const key of Object.keys(v)) {
+        if (total > limit) break;
+        const item = v[key];
+        if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
+        total += key.length + 4;
+        walk(item, false);
+      }
+    }
+    ancestors.delete(v);
+  };
+  try {
+    walk(value, false);
+  } catch {
+    // A getter or toJSON that throws, or nesting too deep: JSON.stringify will say so.
+  }
+  return total;
+}

@@ -14,7 +14,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { IamUserPrincipal } from '../iam/principal';
 import { loadPrincipals } from './load-principals';
-import { type Attributes, type Block, fail, literal, References, StackLoadError, type TerraformJson } from './stack-json';
+import { ROUTE_KEY_FORMAT, routeKeyProblem } from './route';
+import { type Attributes, type Block, fail, literal, References, STACK_NAME, StackLoadError, type TerraformJson } from './stack-json';
 
 export { StackLoadError } from './stack-json';
 
@@ -71,12 +72,39 @@ export interface LoadedStack {
 
 /** Loads stack `stackName` from `<outdir>/stacks/<stackName>/cdk.tf.json`. */
 export function loadStack(outdir: string, stackName: string): LoadedStack {
-  const stackDir = path.resolve(outdir, 'stacks', stackName);
+  const stacksDir = path.resolve(outdir, 'stacks');
+  const stackDir = path.resolve(stacksDir, stackName);
+  // Only a folder directly inside <outdir>/stacks: never `..`, a path, or an absolute name.
+  if (!STACK_NAME.test(stackName) || path.dirname(stackDir) !== stacksDir) {
+    throw new StackLoadError(`${JSON.stringify(stackName)} is not a stack name; use letters, digits, - and _ (the environment's name in iam-http-api.config.ts, e.g. dev)`);
+  }
   const file = path.join(stackDir, 'cdk.tf.json');
   if (!fs.existsSync(file)) {
     throw new StackLoadError(`No synthesized stack "${stackName}": ${file} does not exist. Run npm run synth, or pick a stack with STACK=<name>.`);
   }
-  return modelOf(JSON.parse(fs.readFileSync(file, 'utf8')) as TerraformJson, stackName, stackDir);
+  return modelOf(readStackJson(file), stackName, stackDir);
+}
+
+/** The parsed cdk.tf.json, or a StackLoadError naming the file and what is wrong with it. */
+function readStackJson(file: string): TerraformJson {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new StackLoadError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}); run npm run synth to write it again`);
+  }
+  let tf: unknown;
+  try {
+    tf = JSON.parse(text);
+  } catch (error) {
+    // V8 quotes a piece of the text, newlines included: keep the message on one line.
+    const reason = (error as Error).message.replace(/\s*[\r\n]\s*/g, ' ');
+    throw new StackLoadError(`${file}: not valid JSON (${reason}); run npm run synth to write it again`);
+  }
+  if (typeof tf !== 'object' || tf === null || Array.isArray(tf)) {
+    throw new StackLoadError(`${file}: not a Terraform JSON configuration (the top level is ${Array.isArray(tf) ? 'an array' : tf === null ? 'null' : `a ${typeof tf}`}, not an object); run npm run synth to write it again`);
+  }
+  return tf as TerraformJson;
 }
 
 /** Builds the gateway's model from parsed cdk.tf.json; exported for tests. */
@@ -101,6 +129,7 @@ export function modelOf(tf: TerraformJson, stackName: string, stackDir: string):
   refs.set(`aws_apigatewayv2_api.${apiName}.execution_arn`, executionArn);
   refs.set(`aws_apigatewayv2_integration.${integrationName}.id`, `local-${integrationName}`);
 
+  const routeNames = new Map<string, string>();
   const routes = Object.entries(resources.aws_apigatewayv2_route ?? {}).map(([name, route]): RouteDefinition => {
     const target = refs.resolve(route.target, 'aws_apigatewayv2_route', name, 'target');
     if (target !== `integrations/local-${integrationName}`) fail('aws_apigatewayv2_route', name, 'target', `is ${JSON.stringify(route.target)}; expected integrations/\${aws_apigatewayv2_integration.${integrationName}.id}`);
@@ -108,7 +137,13 @@ export function modelOf(tf: TerraformJson, stackName: string, stackDir: string):
     if (authorizationType !== 'AWS_IAM' && authorizationType !== 'NONE') {
       fail('aws_apigatewayv2_route', name, 'authorization_type', `is ${JSON.stringify(authorizationType)}; the local gateway supports AWS_IAM and NONE`);
     }
-    return { routeKey: literal(route.route_key, 'aws_apigatewayv2_route', name, 'route_key'), authorizationType };
+    const routeKey = literal(route.route_key, 'aws_apigatewayv2_route', name, 'route_key');
+    const problem = routeKeyProblem(routeKey);
+    if (problem) fail('aws_apigatewayv2_route', name, 'route_key', `is ${JSON.stringify(routeKey)}: ${problem}; a route key is ${ROUTE_KEY_FORMAT}`);
+    const first = routeNames.get(routeKey);
+    if (first !== undefined) fail('aws_apigatewayv2_route', name, 'route_key', `is ${JSON.stringify(routeKey)}, the route key of aws_apigatewayv2_route.${first} too; API Gateway allows each route key once per API`);
+    routeNames.set(routeKey, name);
+    return { routeKey, authorizationType };
   });
   if (routes.length === 0) throw new StackLoadError(`Stack "${stackName}" has no aws_apigatewayv2_route: nothing to serve.`);
 

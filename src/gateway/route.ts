@@ -6,6 +6,41 @@
  */
 import type { RouteDefinition } from './load-stack';
 
+/** The methods a route key may name: API Gateway's HTTP methods and `ANY`. */
+export const ROUTE_METHODS = ['ANY', 'GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+
+/** What a route key may be, for error messages. */
+export const ROUTE_KEY_FORMAT = `$default or "METHOD /path" with METHOD one of ${ROUTE_METHODS.join(', ')} and path segments that are literal, {name} or a final {name+}`;
+
+/**
+ * Why `key` is not a route key API Gateway would accept for an HTTP API, or undefined when it
+ * is one. A route key is `$default` or an HTTP method (or `ANY`) and a resource path, e.g.
+ * `GET /pets/{petID}`; a greedy path variable (`{proxy+}`) must be at the end of the path
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html,
+ * "Working with path variables"; aws_apigatewayv2_route's route_key: "$default, or a
+ * combination of an HTTP method and resource path, for example, GET /pets"). Literal segments
+ * and variable names are limited to the characters iam-http-api.config.ts allows in routes.
+ */
+export function routeKeyProblem(key: string): string | undefined {
+  if (key === '$default') return undefined;
+  const match = /^(\S+) (\S+)$/.exec(key);
+  if (!match) return 'it is neither $default nor "METHOD /path" (one space between them)';
+  const [, method, path] = match;
+  if (!(ROUTE_METHODS as readonly string[]).includes(method)) return `the method ${JSON.stringify(method)} is not one of ${ROUTE_METHODS.join(', ')}`;
+  if (!path.startsWith('/')) return `the path ${JSON.stringify(path)} does not start with /`;
+  if (path === '/') return undefined;
+  const segments = path.slice(1).split('/');
+  for (const [i, segment] of segments.entries()) {
+    if (segment === '') return `the path ${JSON.stringify(path)} has an empty segment`;
+    if (/^\{[A-Za-z0-9_]+\+\}$/.test(segment)) {
+      if (i !== segments.length - 1) return `the greedy path variable ${segment} is not at the end of the path`;
+    } else if (!/^\{[A-Za-z0-9_]+\}$/.test(segment) && !/^[A-Za-z0-9\-._~!$&'()+,;=:@%]+$/.test(segment)) {
+      return `the path segment ${JSON.stringify(segment)} is neither a literal, nor {name}, nor {name+}`;
+    }
+  }
+  return undefined;
+}
+
 export interface MatchedRoute {
   readonly route: RouteDefinition;
   /** Values of the route's path variables, decoded; empty for `$default`. */
@@ -45,7 +80,7 @@ export class Router {
       const params = matchSegments(candidate.segments, parts);
       if (params) return { route: candidate.route, pathParameters: params };
     }
-    return this.fallback ? { route: this.fallback, pathParameters: {} } : undefined;
+    return this.fallback ? { route: this.fallback, pathParameters: Object.create(null) as Record<string, string> } : undefined;
   }
 }
 
@@ -69,7 +104,7 @@ function compareRanks(a: readonly number[], b: readonly number[]): number {
 }
 
 function matchSegments(segments: readonly Segment[], parts: readonly string[]): Record<string, string> | undefined {
-  const params: Record<string, string> = {};
+  const params = Object.create(null) as Record<string, string>;
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i];
     if (segment.kind === 'greedy') {

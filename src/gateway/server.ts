@@ -13,7 +13,7 @@ import { isPreflight, preflightHeaders, withCorsHeaders } from './cors';
 import type { InvokerKey } from './credentials';
 import { errors, GatewayError } from './errors';
 import { buildEvent } from './event';
-import { LambdaInvoker } from './invoke';
+import { INTEGRATION_TIMEOUT_MS, LambdaInvoker } from './invoke';
 import type { InvokerDefinition, LoadedStack } from './load-stack';
 import { MalformedResponse, toHttpResponse, type HttpResponse } from './response';
 import { Router } from './route';
@@ -38,7 +38,10 @@ export interface GatewayOptions {
   readonly now?: () => Date;
   /** One line per request (JSON, like the stage's access log); default: none. */
   readonly log?: (line: string) => void;
+  /** Lambda execution environments (child processes); default $IAM_HTTP_API_WORKERS, else os.availableParallelism(). */
   readonly workers?: number;
+  /** API Gateway's integration timeout (default INTEGRATION_TIMEOUT_MS, 30 s); tests shorten it. */
+  readonly integrationTimeoutMs?: number;
   /** Bound on concurrent connections (default 512). */
   readonly maxConnections?: number;
   /** Called with each request IAM denies and why (the CLI's 403 explanations). */
@@ -101,7 +104,7 @@ export class LocalGateway {
         options.log?.(JSON.stringify({ warning: `invoker ${invoker}: IAM would reject these policies, so they grant nothing here`, problems }));
       },
     });
-    this.invoker = new LambdaInvoker(stack.integration, options.workers ?? 2);
+    this.invoker = new LambdaInvoker(stack.integration, { workers: options.workers, integrationTimeoutMs: options.integrationTimeoutMs });
     for (const invoker of stack.invokers) {
       const key = options.keys.get(invoker.name);
       if (key) this.byAccessKey.set(key.accessKeyId, { invoker, key });
@@ -141,10 +144,25 @@ export class LocalGateway {
     return { ...this.authorizer.stats };
   }
 
+  /**
+   * Stops gracefully: accepts no new connections, closes idle keep-alive connections at once
+   * (and each one that goes idle after its response), lets requests in flight finish, then ends
+   * the Lambda processes. In-flight requests are bounded by the integration timeout (their
+   * invocations are answered 503 by then); a connection still open a second after that is cut.
+   */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
-    await Promise.all([closed, this.invoker.close()]);
+    this.server.closeIdleConnections();
+    // Node keeps a keep-alive connection open after its last response until keepAliveTimeout.
+    const sweep = setInterval(() => this.server.closeIdleConnections(), 50);
+    const cut = setTimeout(() => this.server.closeAllConnections(), (this.options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS) + 1_000);
+    try {
+      await closed;
+    } finally {
+      clearInterval(sweep);
+      clearTimeout(cut);
+    }
+    await this.invoker.close();
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -318,14 +336,42 @@ export class LocalGateway {
         }
         return response;
       }
+      // The function's own timeout is a function error like any other: HTTP APIs answer 500
+      // ("Lambda timeouts get converted to 500 Internal Errors in API Gateway ... the same
+      // behavior ... with API Gateways HTTP API", https://github.com/denoland/deno_registry2/issues/87); only the
+      // integration timeout gives 503 (below). The log line is Lambda's.
       case 'timeout':
-        throw errors.integrationTimeout();
+        this.options.log?.(JSON.stringify({ requestId: request.requestId, handlerTimeout: `Task timed out after ${outcome.timeoutSeconds.toFixed(2)} seconds` }));
+        throw errors.internal();
+      // A function error, including Function.ResponseSizeTooLarge: "My API with a Lambda
+      // integration returns {"message":"Internal Server Error"}" (AWS, Troubleshooting issues with
+      // HTTP API Lambda integrations, https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-lambda.html).
+      // (REST APIs answer 502 here: https://github.com/DataBiosphere/azul/issues/8258.)
       case 'error':
         this.options.log?.(JSON.stringify({ requestId: request.requestId, handlerError: outcome.errorType, message: outcome.errorMessage }));
         throw errors.internal();
       case 'crash':
         this.options.log?.(JSON.stringify({ requestId: request.requestId, handlerCrash: outcome.message }));
         throw errors.internal();
+      // Lambda refused the Invoke call (RequestEntityTooLargeException for an event of 6 MB or
+      // more, TooManyRequestsException when throttled): API Gateway's 500. AWS's knowledge center
+      // says a throttled backend can make API Gateway return "Internal server error"
+      // (https://repost.aws/knowledge-center/api-gateway-internal-server-error, written for REST
+      // APIs). Its answer to a too-large event is not documented: 500 as for any failed
+      // invocation rather than 413, since the request was within API Gateway's own 10 MB quota.
+      case 'rejected':
+        this.options.log?.(JSON.stringify({ requestId: request.requestId, invokeError: outcome.errorType, message: outcome.errorMessage }));
+        throw errors.internal();
+      // API Gateway's integration timeout ("Maximum integration timeout: 30 seconds", HTTP API
+      // quotas, https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html)
+      // gives 503: "the API gateway timeout ... must be greater than the lambda timeout to avoid
+      // getting a 503" (https://github.com/serverless/serverless/issues/11222).
+      case 'integration-timeout':
+        this.options.log?.(JSON.stringify({
+          requestId: request.requestId,
+          integrationTimeout: `no answer from the Lambda integration within ${outcome.afterMs} ms (${outcome.queued ? 'still waiting for a free Lambda worker' : 'the function was still running; it was stopped'})`,
+        }));
+        throw errors.integrationTimeout();
     }
   }
 

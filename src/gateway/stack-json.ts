@@ -16,6 +16,9 @@ export class StackLoadError extends Error {
   }
 }
 
+/** A stack name as the cdktf app writes it under cdktf.out/stacks: letters, digits, `-` and `_`. */
+export const STACK_NAME = /^[A-Za-z0-9_-]+$/;
+
 export type Attributes = Record<string, unknown>;
 export type Block = Record<string, Record<string, Attributes>>;
 

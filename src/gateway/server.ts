@@ -395,11 +395,7 @@ export class LocalGateway {
       : context.preflight
         ? { ...withCorsHeaders(cors, undefined, response.headers), ...preflightHeaders(cors, context.origin) }
         : withCorsHeaders(cors, context.origin, response.headers);
-    if (context.close) {
-      req.pause();
-      res.shouldKeepAlive = false;
-      res.once('finish', () => setTimeout(() => req.socket.destroy(), CLOSE_GRACE_MS).unref());
-    }
+    if (context.close) closeWithoutReading(req, res);
     try {
       res.statusCode = response.status;
       for (const [name, value] of Object.entries(headers)) res.setHeader(name, value as string | string[]);
@@ -419,6 +415,25 @@ export class LocalGateway {
     }
     res.end(response.body);
   }
+}
+
+/**
+ * Ends a connection whose request body was not read, without reading it: the answer goes out,
+ * the socket stops reading (the client's upload stalls on TCP flow control) and is half-closed,
+ * and it is destroyed after a grace period. Node would otherwise either drain the body after the
+ * answer (keep-alive: unbounded work for the gateway) or close the socket at once, and a close
+ * with unread data sends a TCP reset that can make the client lose the answer.
+ */
+function closeWithoutReading(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const socket = req.socket;
+  res.shouldKeepAlive = false;
+  req.pause();
+  socket.destroySoon = function lingeringClose(this: typeof socket): void {
+    this.pause();
+    this.end();
+    setTimeout(() => this.destroy(), CLOSE_GRACE_MS).unref();
+  };
+  res.once('finish', () => socket.pause());
 }
 
 /** An `Authorization` header or an `X-Amz-Signature` query parameter: worth reading the body for. */

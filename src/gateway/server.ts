@@ -213,7 +213,8 @@ export class LocalGateway {
       const r = gatewayError.getResponse();
       response = { status: r.status, headers: r.headers, body: Buffer.from(r.body) };
     }
-    this.send(req, res, response, { origin, preflight, requestId, close: bodyUnread && !req.complete });
+    const expectsBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    this.send(req, res, response, { origin, preflight, requestId, close: bodyUnread && expectsBody && !req.complete });
     this.options.log?.(JSON.stringify({
       requestId, httpMethod: method, path: rawPath, routeKey, status: response.status,
       userArn: caller?.invoker.principal.arn, errorType: response.headers['x-amzn-errortype'] as string | undefined,

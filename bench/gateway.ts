@@ -139,7 +139,7 @@ class LoadGenerator {
 // Requests
 // ---------------------------------------------------------------------------------------------
 
-async function signPool(key: InvokerKey, region: string, host: string, size: number): Promise<LoadRequest[]> {
+export async function signPool(key: InvokerKey, region: string, host: string, size: number): Promise<LoadRequest[]> {
   const signer = new SignatureV4({
     service: 'execute-api',
     region,

@@ -2,6 +2,7 @@
 import { benchAuthorize } from './authorize';
 import { benchGateway } from './gateway';
 import { benchHandlerSize } from './handler-size';
+import { benchMemory } from './memory';
 import { benchSynth } from './synth';
 
 async function main(): Promise<void> {
@@ -9,6 +10,7 @@ async function main(): Promise<void> {
   await benchAuthorize();
   await benchSynth();
   await benchGateway();
+  await benchMemory();
 }
 
 main().catch((error: unknown) => {

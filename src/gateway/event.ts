@@ -5,8 +5,8 @@
  * text bodies as they are and other bodies base64-encoded, and the caller's IAM identity
  * under `requestContext.authorizer.iam`.
  */
-import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
+import { randomChunk } from './random-pool';
 
 /** The IAM identity of a verified caller, as `requestContext.authorizer.iam`. */
 export interface IamCaller {
@@ -74,7 +74,7 @@ export function isTextContentType(contentType: string | undefined): boolean {
  * adds (AWS X-Ray developer guide, "Tracing header").
  */
 function traceId(time: Date): string {
-  return `Root=1-${Math.floor(time.getTime() / 1000).toString(16).padStart(8, '0')}-${randomBytes(12).toString('hex')}`;
+  return `Root=1-${Math.floor(time.getTime() / 1000).toString(16).padStart(8, '0')}-${randomChunk(12).toString('hex')}`;
 }
 
 export function buildEvent(input: EventInput): HttpApiEvent {

@@ -232,7 +232,7 @@ export class LambdaInvoker {
       execArgv: heapFlags(this.integration.memoryMb),
       // The handler's console output goes to the gateway's, as Lambda's goes to CloudWatch.
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      serialization: 'json',
+      serialization: 'advanced',
     });
     track(child);
     slot.child = child;

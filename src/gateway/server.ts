@@ -4,7 +4,7 @@
  * response, each stage in its own module; every failure is a GatewayError from errors.ts,
  * and one place (here) turns anything else into a logged 500.
  */
-import { randomBytes, randomFillSync, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Principal } from '../iam/principal';
@@ -17,6 +17,7 @@ import { INTEGRATION_TIMEOUT_MS, LambdaInvoker } from './invoke';
 import type { InvokerDefinition, LoadedStack } from './load-stack';
 import { MalformedResponse, toHttpResponse, type HttpResponse } from './response';
 import { Router } from './route';
+import { randomChunk } from './random-pool';
 import { checkRequestPath } from './request-path';
 import { verifySignature } from './verify-signature';
 
@@ -440,19 +441,6 @@ function closeWithoutReading(req: http.IncomingMessage, res: http.ServerResponse
 /** An `Authorization` header or an `X-Amz-Signature` query parameter: worth reading the body for. */
 function looksSigned(req: http.IncomingMessage, rawQuery: string): boolean {
   return req.headers.authorization !== undefined || /(?:^|&)X-Amz-Signature=/i.test(rawQuery);
-}
-
-/** Random bytes from a pooled buffer refilled 4 KB at a time (one CSPRNG call per ~340 request ids). */
-const randomPool = Buffer.alloc(4096);
-let randomOffset = randomPool.length;
-function randomChunk(size: number): Buffer {
-  if (randomOffset + size > randomPool.length) {
-    randomFillSync(randomPool);
-    randomOffset = 0;
-  }
-  const chunk = randomPool.subarray(randomOffset, randomOffset + size);
-  randomOffset += size;
-  return chunk;
 }
 
 function header(req: http.IncomingMessage, name: string): string | undefined {

@@ -5,6 +5,7 @@
  */
 import * as http from 'node:http';
 import * as path from 'node:path';
+import fc from 'fast-check';
 import { FIXTURES, startTestGateway, type TestGateway } from '../support/gateway';
 import { smithySign } from '../support/smithy-sign';
 
@@ -106,6 +107,37 @@ describe('handler responses API Gateway cannot use, and the rules it applies to 
   it('sends any other value without statusCode as its JSON', async () => {
     const response = await answer({ hello: 'world', statusCodeLike: 1 });
     expect(response.body).toBe('{"hello":"world","statusCodeLike":1}');
+  });
+
+  it('answers whatever a handler returns (fast-check, 400 generated results) and keeps serving', async () => {
+    const text = fc.oneof(fc.string({ maxLength: 20 }), fc.string({ unit: 'grapheme', maxLength: 10 }), fc.constantFrom('a\r\nb', 'x\u0000y', '日本', 'é', ''));
+    const name = fc.oneof(fc.constantFrom('content-type', 'set-cookie', 'transfer-encoding', 'content-length', 'connection', 'x-ok', '__proto__', 'constructor', 'bad name', 'x:y', ''), fc.string({ maxLength: 12 }));
+    const value = fc.oneof(text, fc.integer(), fc.boolean(), fc.constant(null), fc.dictionary(fc.string({ maxLength: 3 }), fc.integer(), { maxKeys: 2 }));
+    const structured = fc.record(
+      {
+        statusCode: fc.oneof(fc.integer({ min: -5, max: 1000 }), fc.constantFrom(100, 101, 204, 304, 200.5, '200', null)),
+        headers: fc.oneof(fc.dictionary(name, value, { maxKeys: 4 }), fc.constant(null), fc.constant('x')),
+        cookies: fc.oneof(fc.array(fc.oneof(text, fc.integer()), { maxLength: 3 }), fc.constant('a=1'), fc.constant(null)),
+        body: fc.oneof(text, fc.integer(), fc.constant(null), fc.base64String({ maxLength: 40 }), fc.constant({ nested: true })),
+        isBase64Encoded: fc.oneof(fc.boolean(), fc.constant('true')),
+      },
+      { requiredKeys: ['statusCode'] },
+    );
+    const result = fc.oneof(structured, fc.jsonValue({ maxDepth: 2 }), text);
+    await fc.assert(
+      fc.asyncProperty(result, async (r) => {
+        const response = await answer(r);
+        expect(response.status).toBeGreaterThanOrEqual(200);
+        expect(response.status).toBeLessThanOrEqual(599);
+        expect(response.headers['apigw-requestid']).toBeTruthy();
+        if (response.status === 500 && response.body !== INTERNAL) {
+          // Only a handler that chose 500 itself may send another 500 body.
+          expect((r as { statusCode?: unknown } | null)?.statusCode).toBe(500);
+        }
+      }),
+      { seed: 20261130, numRuns: 400 },
+    );
+    expect((await answer({ statusCode: 200, body: 'still here' })).body).toBe('still here');
   });
 
   it('refuses request headers past the 10,240-byte quota with 431, and keeps serving', async () => {

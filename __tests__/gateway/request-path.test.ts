@@ -124,6 +124,12 @@ describe('local gateway: the path abuse of finding 11 is refused', () => {
     expect(refused.refused).toBe(`GET ${sent}: ${reason}`);
   });
 
+  it('allows a trailing-slash path only when both its ARN forms are allowed (AWS does not say which IAM sees)', async () => {
+    expect((await sendRaw('/public/x/', '/public/x/')).status).toBe(200);
+    // ".../GET/public/" is allowed by GET/public/*, ".../GET/public" is not: the stricter answer.
+    expect((await sendRaw('/public/', '/public/')).status).toBe(403);
+  });
+
   it('decides on both the sent and the decoded form of an encoded path', async () => {
     const response = await smithySign(gw.keys.get('reader')!, gw.stack.region, { method: 'GET', url: `${gw.url}/public/a%20b` }).then(send);
     expect(response.status).toBe(200);

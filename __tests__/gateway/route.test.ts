@@ -25,6 +25,10 @@ describe('route selection', () => {
     ['GET', '/items/42/more', '$default', {}],
     ['GET', '/files/', '$default', {}],
     ['OPTIONS', '/', '$default', {}],
+    // A trailing slash routes as if absent (powertools-lambda-python#1552, tested live).
+    ['GET', '/items/', 'GET /items', {}],
+    ['GET', '/items/42/', 'GET /items/{id}', { id: '42' }],
+    ['GET', '/files/a/b/', 'GET /files/{proxy+}', { proxy: 'a/b' }],
   ])('%s %s → %s', (method, path, routeKey, params) => {
     const match = router.match(method, path);
     expect(match?.route.routeKey).toBe(routeKey);

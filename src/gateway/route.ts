@@ -74,7 +74,10 @@ export class Router {
 
   /** The route for `method` on `path` (the decoded request path), or undefined: 404. */
   match(method: string, path: string): MatchedRoute | undefined {
-    const parts = path.split('/').slice(1);
+    // A trailing slash does not change the route: HTTP APIs route `/hello/` as `/hello`
+    // (tested live against REST and HTTP APIs, aws-powertools/powertools-lambda-python#1552:
+    // "both API Gateway REST and HTTPV2 route both /hello and /hello/ to the Lambda").
+    const parts = (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path).split('/').slice(1);
     for (const candidate of this.compiled) {
       if (candidate.method !== method && candidate.method !== 'ANY') continue;
       const params = matchSegments(candidate.segments, parts);

@@ -276,7 +276,11 @@ export class LocalGateway {
       resourceAccount: stack.accountId,
     };
     const principal: Principal = caller.invoker.principal;
-    const arns = rawPath === decodedPath ? [prefix + rawPath.slice(1)] : [prefix + rawPath.slice(1), prefix + decodedPath.slice(1)];
+    // A trailing slash is routed as if absent (route.ts); whether IAM sees it in the ARN is not
+    // documented either, so both forms must be allowed.
+    const forms = new Set([rawPath, decodedPath]);
+    for (const form of [...forms]) if (form.length > 1 && form.endsWith('/')) forms.add(form.slice(0, -1));
+    const arns = [...forms].map((form) => prefix + form.slice(1));
     for (const arn of arns) {
       const decision = this.authorizer.decide(principal, arn, facts);
       if (decision.verdict === 'Allowed') continue;

@@ -332,7 +332,8 @@ export async function benchGateway(): Promise<{ ratio: number; p99Ms: number; hi
     const key = keys.get(INVOKER);
     if (!key) throw new Error(`the dev stack has no "${INVOKER}" invoker; have: ${stack.invokers.map((i) => i.name).join(', ')}`);
 
-    gateway = new LocalGateway({ stack, keys, port: 0, workers });
+    // The function log (START/END/REPORT per request) is still written and read; only not printed.
+    gateway = new LocalGateway({ stack, keys, port: 0, workers, functionLog: () => undefined });
     const gatewayUrl = await gateway.listen();
     bare = await startBareServer();
     loadGenerator = await LoadGenerator.start();

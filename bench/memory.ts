@@ -50,7 +50,7 @@ export async function benchMemory(total = Number(process.env.BENCH_REQUESTS ?? 5
   const outdir = Testing.fullSynth(synthStack({}, 'dev').stack);
   const stack = loadStack(outdir, 'dev');
   const keys = ensureInvokerKeys(path.join(scratch, 'credentials'), stack.invokers.map((i) => i.name));
-  const gateway = new LocalGateway({ stack, keys, port: 0, workers: 2 });
+  const gateway = new LocalGateway({ stack, keys, port: 0, workers: 2, functionLog: () => undefined });
   const url = new URL(await gateway.listen());
   const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
   try {

@@ -18,7 +18,7 @@ describe('resolveConfig defaults', () => {
     expect(dev.name).toBe('iam-http-api');
     expect(dev.region).toBe('us-east-1');
     expect(dev.cors.allowOrigins).toEqual(['http://127.0.0.1:5173']);
-    expect(dev.lambda).toEqual({ runtime: 'nodejs22.x', memoryMb: 128, timeoutSeconds: 10, architecture: 'arm64', logRetentionDays: 14 });
+    expect(dev.lambda).toEqual({ runtime: 'nodejs22.x', memoryMb: 128, timeoutSeconds: 10, architecture: 'arm64', logRetentionDays: 14, environment: {} });
     expect(dev.invokers).toEqual({
       admin: { allow: ['* /*'] },
       editor: { allow: ['GET /*', 'POST /*', 'PUT /*', 'PATCH /*'] },
@@ -46,6 +46,30 @@ describe('resolveConfig defaults', () => {
   });
 });
 
+describe('resolveConfig lambda.environment', () => {
+  it('merges the shared variables with an environment\'s own, which win; values stay strings', () => {
+    const [dev, prod] = resolveConfig({
+      lambda: { environment: { TABLE_NAME: 'items', NODE_OPTIONS: '--enable-source-maps' } },
+      environments: { dev: {}, prod: { lambda: { environment: { TABLE_NAME: 'items-prod', LANG: 'C.UTF-8' } } } },
+    });
+    expect(dev.lambda.environment).toEqual({ TABLE_NAME: 'items', NODE_OPTIONS: '--enable-source-maps' });
+    expect(prod.lambda.environment).toEqual({ TABLE_NAME: 'items-prod', NODE_OPTIONS: '--enable-source-maps', LANG: 'C.UTF-8' });
+  });
+
+  it('accepts exactly 4096 bytes of variables as JSON', () => {
+    // {"BIG":"…"}: 10 bytes + the value.
+    expect(resolveConfig({ lambda: { environment: { BIG: 'x'.repeat(4086) } } })[0].lambda.environment.BIG).toHaveLength(4086);
+  });
+
+  it('refuses more than 4096 bytes, where written, or in an environment once merged with the shared ones', () => {
+    expect(problemsOf({ lambda: { environment: { BIG: 'x'.repeat(4087) } } })).toEqual([
+      'lambda.environment: the variables take 4097 bytes as JSON; Lambda allows 4096 (4 KB) in all',
+    ]);
+    const merged = { lambda: { environment: { SHARED: 'x'.repeat(2040) } }, environments: { dev: { lambda: { environment: { OWN_VALUE: 'y'.repeat(2040) } } } } };
+    expect(problemsOf(merged)).toEqual(['environments.dev.lambda.environment: the variables take 4108 bytes as JSON; Lambda allows 4096 (4 KB) in all']);
+  });
+});
+
 describe('resolveConfig errors name the field, the value and what is allowed', () => {
   it.each([
     [{ name: 'My API' }, 'name: "My API" is not allowed; use 2 to 32 lower-case letters, digits and dashes, starting with a letter'],
@@ -55,7 +79,15 @@ describe('resolveConfig errors name the field, the value and what is allowed', (
     [{ lambda: { architecture: 'arm' } }, 'lambda.architecture: "arm" is not allowed; use one of "arm64", "x86_64"'],
     [{ lambda: { runtime: 'nodejs18.x' } }, 'lambda.runtime: "nodejs18.x" is not allowed; use one of "nodejs22.x", "nodejs20.x"'],
     [{ lambda: { logRetentionDays: 10 } }, 'lambda.logRetentionDays: 10 is not allowed; use one of 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653'],
-    [{ lambda: { memorySize: 256 } }, 'lambda.memorySize: unknown setting; allowed here: runtime, memoryMb, timeoutSeconds, architecture, logRetentionDays'],
+    [{ lambda: { memorySize: 256 } }, 'lambda.memorySize: unknown setting; allowed here: runtime, memoryMb, timeoutSeconds, architecture, logRetentionDays, environment'],
+    [{ lambda: { environment: ['A=1'] } }, 'lambda.environment: a list is not allowed; give an object of variable names and string values, e.g. { TABLE_NAME: "items" }'],
+    [{ lambda: { environment: { 'my-var': 'x' } } }, 'lambda.environment.my-var: the name is not allowed; Lambda takes 2 or more letters, digits and underscores, starting with a letter'],
+    [{ lambda: { environment: { _X: 'x' } } }, 'lambda.environment._X: the name is not allowed; Lambda takes 2 or more letters, digits and underscores, starting with a letter'],
+    [{ lambda: { environment: { A: 'x' } } }, 'lambda.environment.A: the name is not allowed; Lambda takes 2 or more letters, digits and underscores, starting with a letter'],
+    [{ lambda: { environment: { AWS_REGION: 'eu-west-1' } } }, 'lambda.environment.AWS_REGION: reserved by Lambda, which sets it itself; choose another name'],
+    [{ lambda: { environment: { AWS_SECRET_ACCESS_KEY: 'x' } } }, 'lambda.environment.AWS_SECRET_ACCESS_KEY: reserved by Lambda, which sets it itself; choose another name'],
+    [{ lambda: { environment: { TZ: 'Europe/Paris' } } }, 'lambda.environment.TZ: reserved by Lambda, which sets it itself; choose another name'],
+    [{ lambda: { environment: { PORT: 8080 } } }, "lambda.environment.PORT: 8080 is not allowed; a variable's value is a string"],
     [{ cors: { allowOrigins: ['https://app.example.com/'] } }, 'cors.allowOrigins[0]: "https://app.example.com/" is not an origin; use scheme://host[:port] with no path or trailing slash, or "*"'],
     [{ throttling: { rateLimit: 0 } }, 'throttling.rateLimit: 0 is not allowed; use a whole number from 1 to 10000'],
     [{ routes: ['FETCH /items'] }, 'routes[0]: "FETCH /items" is not a route key; use "METHOD /path" with METHOD one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, ANY and path segments that are literal, {param} or a final {proxy+}'],

@@ -23,7 +23,8 @@ import { send, smithySign } from '../support/smithy-sign';
 const LIMITS = path.join(FIXTURES, 'limits.mjs');
 
 const integration = (overrides: Partial<LambdaIntegration> = {}): LambdaIntegration => ({
-  functionName: 'limits', bundleFile: LIMITS, exportName: 'handler', timeoutSeconds: 1, memoryMb: 128, payloadFormatVersion: '2.0', ...overrides,
+  functionName: 'limits', bundleFile: LIMITS, exportName: 'handler', timeoutSeconds: 1, memoryMb: 128, payloadFormatVersion: '2.0',
+  region: 'us-east-1', runtime: 'nodejs22.x', handler: 'limits.handler', environment: {}, ...overrides,
 });
 
 const CONTEXT = {
@@ -40,7 +41,7 @@ const TOO_LARGE = {
 describe('LambdaInvoker', () => {
   const open: LambdaInvoker[] = [];
   const invoker = (options: InvokerOptions = {}, overrides: Partial<LambdaIntegration> = {}): LambdaInvoker => {
-    const created = new LambdaInvoker(integration(overrides), { workers: 1, ...options });
+    const created = new LambdaInvoker(integration(overrides), { workers: 1, functionLog: () => undefined, ...options });
     open.push(created);
     return created;
   };
@@ -157,7 +158,8 @@ describe('LambdaInvoker', () => {
 
   it('reports an uncaught exception after the handler returned, and a result JSON cannot hold', async () => {
     const pool = invoker();
-    expect(await call(pool, '/throw-later')).toEqual({ kind: 'crash', message: 'Runtime exited with error: exit status 1' });
+    // Lambda's runtime exits 129 after an uncaught exception (its src/index.mjs).
+    expect(await call(pool, '/throw-later')).toEqual({ kind: 'crash', message: 'Runtime exited with error: exit status 129' });
     expect(await call(pool, '/cycle')).toMatchObject({ kind: 'error', errorType: 'TypeError', errorMessage: expect.stringContaining('circular') });
     expect(await call(pool, '/remaining')).toMatchObject({ kind: 'result' });
   });
@@ -178,7 +180,7 @@ describe('LambdaInvoker', () => {
     };
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 3 }), fc.array(fc.constantFrom(...Object.keys(expected)), { minLength: 1, maxLength: 8 }), async (workers, paths) => {
-        const pool = new LambdaInvoker(integration(), { workers });
+        const pool = new LambdaInvoker(integration(), { workers, functionLog: () => undefined });
         try {
           const outcomes = await Promise.all(paths.map((p) => call(pool, p, 'n=20')));
           expect(outcomes.map((o) => o.kind)).toEqual(paths.map((p) => expected[p]));

@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Testing } from 'cdktf';
-import { loadStack, modelOf, StackLoadError } from '../../src/gateway/load-stack';
+import { missingPermissionWarning } from '../../src/gateway/invoke-permission';
+import { loadStack, type LoadedStack, modelOf, StackLoadError } from '../../src/gateway/load-stack';
 import { synthStack } from '../support/synth';
 
 describe('loadStack reads what was synthesized', () => {
@@ -176,5 +177,140 @@ describe('loadStack refuses startup input it cannot use, in one line naming it',
 
   it.each(['../../etc', '..', 'a/b', '/etc', '', 'dev prod', 'dev,prod', 'dév'])('the stack name %j', (name) => {
     expect(() => loadStack(outdir, name)).toThrow(new StackLoadError(`${JSON.stringify(name)} is not a stack name; use letters, digits, - and _ (the environment's name in iam-http-api.config.ts, e.g. dev)`));
+  });
+});
+
+describe('loadStack reads the Lambda permissions that let API Gateway invoke the function', () => {
+  const { stack } = synthStack();
+  const outdir = Testing.fullSynth(stack);
+  const stackDir = path.join(outdir, 'stacks', 'dev');
+  const tf = JSON.parse(fs.readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8'));
+  const loaded = loadStack(outdir, 'dev');
+  const PERMISSION = 'aws_lambda_permission.handler_invoke_from_api';
+  const fnArn = `arn:aws:lambda:us-east-1:123456789012:function:iam-http-api-dev-handler`;
+
+  /** The model of the stack with its permission's attributes changed (undefined deletes one). */
+  const withPermission = (changes: Record<string, unknown>): LoadedStack => {
+    const copy = structuredClone(tf);
+    const permission = copy.resource.aws_lambda_permission.handler_invoke_from_api;
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === undefined) delete permission[key];
+      else permission[key] = value;
+    }
+    return modelOf(copy, 'dev', stackDir);
+  };
+
+  it('reads the synthesized permission, its source ARN resolved', () => {
+    expect(tf.resource.aws_lambda_permission.handler_invoke_from_api).toMatchObject({
+      function_name: '${aws_lambda_function.handler.function_name}',
+      principal: 'apigateway.amazonaws.com',
+      action: 'lambda:InvokeFunction',
+      source_arn: '${aws_apigatewayv2_api.api.execution_arn}/*/*',
+    });
+    expect(loaded.invokePermissions).toEqual([{ address: PERMISSION, sourceArn: `${loaded.executionArn}/*/*` }]);
+    expect(missingPermissionWarning(loaded)).toBeUndefined();
+  });
+
+  it.each([
+    ['${aws_lambda_function.handler.arn}'],
+    ['iam-http-api-dev-handler'],
+    [fnArn],
+    ['123456789012:function:iam-http-api-dev-handler'],
+  ])('finds the function named by %j', (functionName) => {
+    expect(withPermission({ function_name: functionName }).invokePermissions).toEqual([{ address: PERMISSION, sourceArn: `${loaded.executionArn}/*/*` }]);
+  });
+
+  it('resolves the stage\'s execution ARN, and takes a permission without source_arn as allowing any source', () => {
+    expect(withPermission({ source_arn: '${aws_apigatewayv2_stage.default.execution_arn}/GET/*' }).invokePermissions)
+      .toEqual([{ address: PERMISSION, sourceArn: `${loaded.executionArn}/$default/GET/*` }]);
+    expect(withPermission({ source_arn: undefined }).invokePermissions).toEqual([{ address: PERMISSION }]);
+  });
+
+  it.each([
+    [{ function_name: 'other-function' }, `for other-function, not the integration's function ${fnArn}`],
+    [{ function_name: 'arn:aws:lambda:eu-west-1:123456789012:function:iam-http-api-dev-handler' }, `for arn:aws:lambda:eu-west-1:123456789012:function:iam-http-api-dev-handler, not the integration's function ${fnArn}`],
+    [{ qualifier: 'live' }, 'qualifier "live": it applies to that version or alias only, and the integration invokes the unqualified function'],
+    [{ function_name: `${fnArn}:live` }, 'qualifier "live": it applies to that version or alias only, and the integration invokes the unqualified function'],
+    [{ qualifier: '$LATEST' }, 'qualifier "$LATEST": Lambda does not support adding policies to version $LATEST, so terraform apply would fail'],
+    [{ principal: 's3.amazonaws.com' }, 'principal "s3.amazonaws.com", not apigateway.amazonaws.com'],
+    [{ action: 'lambda:GetFunction' }, 'action "lambda:GetFunction", not lambda:InvokeFunction'],
+  ])('keeps a permission that does not let API Gateway invoke the function (%j), with the reason, and warns', (changes, reason) => {
+    const model = withPermission(changes);
+    expect(model.invokePermissions).toEqual([{ address: PERMISSION, ignored: reason }]);
+    expect(missingPermissionWarning(model)).toBe(
+      `no aws_lambda_permission lets apigateway.amazonaws.com invoke iam-http-api-dev-handler, so every request that reaches the integration is answered 500 Internal Server Error, as AWS would (${PERMISSION}: ${reason})`,
+    );
+  });
+
+  it('counts lambda:* and * as lambda:InvokeFunction', () => {
+    expect(withPermission({ action: 'lambda:*' }).invokePermissions[0].ignored).toBeUndefined();
+    expect(withPermission({ action: '*' }).invokePermissions[0].ignored).toBeUndefined();
+  });
+
+  it('starts without any permission, and says why every request will be answered 500', () => {
+    const copy = structuredClone(tf);
+    delete copy.resource.aws_lambda_permission;
+    const model = modelOf(copy, 'dev', stackDir);
+    expect(model.invokePermissions).toEqual([]);
+    expect(missingPermissionWarning(model)).toBe('no aws_lambda_permission lets apigateway.amazonaws.com invoke iam-http-api-dev-handler, so every request that reaches the integration is answered 500 Internal Server Error, as AWS would');
+  });
+
+  describe('refuses what it cannot resolve or evaluate, naming the resource and attribute', () => {
+    const resolvable = 'aws_apigatewayv2_api.api.{id,execution_arn}, aws_apigatewayv2_stage.default.execution_arn, aws_lambda_function.handler.{function_name,arn}';
+    it.each([
+      [{ function_name: '${aws_lambda_alias.live.arn}' }, `function_name contains \${aws_lambda_alias.live.arn}, which the local gateway cannot resolve (it resolves only: ${resolvable})`],
+      [{ source_arn: '${aws_apigatewayv2_api.other.execution_arn}/*/*' }, `source_arn contains \${aws_apigatewayv2_api.other.execution_arn}, which the local gateway cannot resolve (it resolves only: ${resolvable})`],
+      [{ source_arn: '${lower(aws_apigatewayv2_api.api.execution_arn)}/*/*' }, 'source_arn contains ${lower(...)}, a Terraform function call, which the local gateway does not evaluate'],
+      [{ principal: '${var.principal}' }, `principal contains \${var.principal}, which the local gateway cannot resolve (it resolves only: ${resolvable})`],
+      [{ qualifier: '${aws_lambda_alias.live.name}' }, `qualifier contains \${aws_lambda_alias.live.name}, which the local gateway cannot resolve (it resolves only: ${resolvable})`],
+      [{ function_name: 'arn:aws:s3:::bucket' }, 'function_name is "arn:aws:s3:::bucket"; expected a function name, ARN or partial ARN'],
+      [{ source_account: '123456789012' }, 'source_account is a condition the local gateway does not evaluate; remove it, or narrow source_arn instead'],
+      [{ principal_org_id: 'o-abc' }, 'principal_org_id is a condition the local gateway does not evaluate; remove it, or narrow source_arn instead'],
+      [{ count: 2 }, 'count is not supported by the local gateway'],
+    ])('%j', (changes, problem) => {
+      expect(() => withPermission(changes)).toThrow(new StackLoadError(`${PERMISSION}: ${problem}`));
+    });
+  });
+});
+
+describe('loadStack reads the function\'s environment and the stage\'s access log format', () => {
+  const { stack } = synthStack({ region: 'eu-west-1', lambda: { environment: { TABLE_NAME: 'items', NODE_OPTIONS: '--enable-source-maps' } } });
+  const outdir = Testing.fullSynth(stack);
+  const stackDir = path.join(outdir, 'stacks', 'dev');
+  const tf = JSON.parse(fs.readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8'));
+  const loaded = loadStack(outdir, 'dev');
+
+  it('gives the integration the synthesized variables, region, runtime and handler', () => {
+    expect(loaded.integration).toMatchObject({
+      environment: { TABLE_NAME: 'items', NODE_OPTIONS: '--enable-source-maps' },
+      region: 'eu-west-1',
+      runtime: 'nodejs22.x',
+      handler: 'index.handler',
+    });
+  });
+
+  it('reads access_log_settings.format as synthesized (the stage\'s JSON of $context variables)', () => {
+    expect(loaded.accessLogFormat).toBe(tf.resource.aws_apigatewayv2_stage.default.access_log_settings.format);
+    expect(JSON.parse(loaded.accessLogFormat!)).toMatchObject({ requestId: '$context.requestId', userArn: '$context.identity.userArn' });
+  });
+
+  it('has no variables without an environment block, and no format without access_log_settings', () => {
+    const copy = structuredClone(tf);
+    delete copy.resource.aws_lambda_function.handler.environment;
+    delete copy.resource.aws_apigatewayv2_stage.default.access_log_settings;
+    const model = modelOf(copy, 'dev', stackDir);
+    expect(model.integration.environment).toEqual({});
+    expect(model.accessLogFormat).toBeUndefined();
+  });
+
+  it('refuses a variable or a format that is not a literal string', () => {
+    const copy = structuredClone(tf);
+    copy.resource.aws_lambda_function.handler.environment.variables.TABLE_NAME = '${aws_dynamodb_table.items.name}';
+    expect(() => modelOf(copy, 'dev', stackDir)).toThrow(new StackLoadError(
+      'aws_lambda_function.handler: environment.variables.TABLE_NAME is "${aws_dynamodb_table.items.name}"; expected a literal string',
+    ));
+    const other = structuredClone(tf);
+    other.resource.aws_apigatewayv2_stage.default.access_log_settings.format = 7;
+    expect(() => modelOf(other, 'dev', stackDir)).toThrow(new StackLoadError('aws_apigatewayv2_stage.default: access_log_settings.format is 7; expected a literal string'));
   });
 });

@@ -106,7 +106,7 @@ describe('local gateway: signature, authorization and routing', () => {
   it('writes one access-log line per request naming the caller, never a secret', async () => {
     await signed('editor', 'GET', '/logged');
     const line = gw.log.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.path === '/logged');
-    expect(line).toMatchObject({ httpMethod: 'GET', routeKey: '$default', status: 200, userArn: 'arn:aws:iam::123456789012:user/iam-http-api/iam-http-api-dev-editor' });
+    expect(line).toMatchObject({ httpMethod: 'GET', routeKey: '$default', status: '200', userArn: 'arn:aws:iam::123456789012:user/iam-http-api/iam-http-api-dev-editor' });
     for (const key of gw.keys.values()) expect(gw.log.join('\n')).not.toContain(key.secretAccessKey);
   });
 });
@@ -263,6 +263,60 @@ describe('local gateway: the Lambda contract', () => {
       expect(response.status).toBe(404);
       expect(response.json()).toEqual({ message: 'Not Found' });
       expect((await send({ method: 'GET', url: `${gw.url}/only` })).status).toBe(200);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('local gateway: the Lambda permission API Gateway needs to invoke the function', () => {
+  const entries = (gw: TestGateway) => gw.log.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const call = (gw: TestGateway, method: string, urlPath: string) =>
+    smithySign(gw.keys.get('admin')!, gw.stack.region, { method, url: `${gw.url}${urlPath}`, body: method === 'POST' ? '{}' : undefined }).then(send);
+
+  describe('with source_arn narrowed to <execution ARN>/*/GET/*', () => {
+    let gw: TestGateway;
+    beforeAll(async () => {
+      gw = await startTestGateway({
+        config: { environments: { dev: { routes: ['GET /items/{id}'] } } },
+        invokePermissions: (loaded) => loaded.invokePermissions.map((p) => ({ ...p, sourceArn: `${loaded.executionArn}/*/GET/*` })),
+      });
+    });
+    afterAll(() => gw.close());
+
+    it('invokes the function for a GET the route GET /items/{id} serves (source ARN …/$default/GET/items/{id})', async () => {
+      const response = await call(gw, 'GET', '/items/1');
+      expect(response.status).toBe(200);
+      expect(response.json()).toEqual({ method: 'GET', path: '/items/1', body: '' });
+    });
+
+    it.each([['POST', '/items'], ['GET', '/items']])('answers 500 to %s %s, which the $default route serves (source ARN …/$default/$default), and logs why', async (method, urlPath) => {
+      const response = await call(gw, method, urlPath);
+      expect(response.status).toBe(500);
+      expect(response.json()).toEqual({ message: 'Internal Server Error' });
+      const requestId = response.headers.get('apigw-requestid');
+      expect(entries(gw).find((l) => l.requestId === requestId && l.integrationError !== undefined)).toEqual({
+        requestId,
+        integrationError: "The IAM role configured on the integration or API Gateway doesn't have permissions to call the integration. Check the permissions and try again",
+        lambdaPermission: `no aws_lambda_permission lets apigateway.amazonaws.com invoke iam-http-api-dev-handler from ${gw.stack.executionArn}/$default/$default; `
+          + `the stack's permissions allow only aws_lambda_permission.handler_invoke_from_api from ${gw.stack.executionArn}/*/GET/*`,
+      });
+      expect(entries(gw).find((l) => l.requestId === requestId && l.status !== undefined)).toMatchObject({ status: '500', routeKey: '$default' });
+    });
+  });
+
+  it('answers 500 to every request that reaches the integration when no permission lets API Gateway invoke it, and warns at startup', async () => {
+    const gw = await startTestGateway({ invokePermissions: () => [] });
+    try {
+      expect(entries(gw)[0]).toEqual({ warning: 'no aws_lambda_permission lets apigateway.amazonaws.com invoke iam-http-api-dev-handler, so every request that reaches the integration is answered 500 Internal Server Error, as AWS would' });
+      const response = await call(gw, 'GET', '/items');
+      expect(response.status).toBe(500);
+      expect(response.json()).toEqual({ message: 'Internal Server Error' });
+      const requestId = response.headers.get('apigw-requestid');
+      expect(entries(gw).find((l) => l.requestId === requestId && l.integrationError !== undefined)?.lambdaPermission)
+        .toBe(`no aws_lambda_permission lets apigateway.amazonaws.com invoke iam-http-api-dev-handler from ${gw.stack.executionArn}/$default/$default; the stack has none for this function`);
+      // IAM still decides first: a denied caller gets its 403, as on AWS.
+      expect((await smithySign(gw.keys.get('viewer')!, gw.stack.region, { method: 'POST', url: `${gw.url}/items`, body: '{}' }).then(send)).status).toBe(403);
     } finally {
       await gw.close();
     }

@@ -45,6 +45,12 @@ describe('handler function', () => {
     });
   });
 
+  it('synthesizes lambda.environment as environment { variables }, and no block when none is configured', () => {
+    expect(tf.resource.aws_lambda_function.handler.environment).toBeUndefined();
+    const withEnv = synthStack({ lambda: { environment: { TABLE_NAME: 'items', NODE_OPTIONS: '--enable-source-maps' } } });
+    expect(withEnv.tf.resource.aws_lambda_function.handler.environment).toEqual({ variables: { TABLE_NAME: 'items', NODE_OPTIONS: '--enable-source-maps' } });
+  });
+
   it('has a log group with the configured retention', () => {
     expect(json).toHaveResourceWithProperties(CloudwatchLogGroup, {
       name: '/aws/lambda/iam-http-api-dev-handler',

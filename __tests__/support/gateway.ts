@@ -20,6 +20,8 @@ export interface TestGateway {
   readonly denialsFile: string;
   readonly gateway: LocalGateway;
   readonly log: string[];
+  /** The function's log lines (START, console lines, END, REPORT ...), as Lambda writes them. */
+  readonly functionLog: string[];
   close(): Promise<void>;
 }
 
@@ -31,6 +33,8 @@ export interface TestGatewayOptions {
   readonly integration?: Partial<LambdaIntegration>;
   /** Replaces the synthesized routes, e.g. to test a stack without `$default`. */
   readonly routes?: LoadedStack['routes'];
+  /** Replaces the synthesized Lambda permissions, given the loaded ones (e.g. a narrower source ARN, or none). */
+  readonly invokePermissions?: (loaded: LoadedStack) => LoadedStack['invokePermissions'];
   /** The gateway's Lambda worker pool size (default: as `npm start`). */
   readonly workers?: number;
   /** API Gateway's integration timeout (default 30 s). */
@@ -43,13 +47,19 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const { stack: synthesized } = synthStack(options.config ?? {}, options.environment ?? 'dev');
   const outdir = Testing.fullSynth(synthesized);
   const loaded = loadStack(outdir, options.environment ?? 'dev');
-  const stack: LoadedStack = { ...loaded, routes: options.routes ?? loaded.routes, integration: { ...loaded.integration, ...options.integration } };
+  const stack: LoadedStack = {
+    ...loaded,
+    routes: options.routes ?? loaded.routes,
+    integration: { ...loaded.integration, ...options.integration },
+    invokePermissions: options.invokePermissions?.(loaded) ?? loaded.invokePermissions,
+  };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iam-http-api-gw-'));
   const credentialsFile = path.join(dir, 'credentials');
   const keys = ensureInvokerKeys(credentialsFile, stack.invokers.map((i) => i.name));
   const log: string[] = [];
+  const functionLog: string[] = [];
   const denials = new DenialLog(path.join(dir, 'denials.json'));
-  const gateway = new LocalGateway({ stack, keys, port: 0, now: options.now, workers: options.workers, integrationTimeoutMs: options.integrationTimeoutMs, log: (line) => log.push(line), onDenied: (denial) => denials.record(denial) });
+  const gateway = new LocalGateway({ stack, keys, port: 0, now: options.now, workers: options.workers, integrationTimeoutMs: options.integrationTimeoutMs, log: (line) => log.push(line), functionLog: (line) => functionLog.push(line), onDenied: (denial) => denials.record(denial) });
   const url = await gateway.listen();
   return {
     url,
@@ -60,6 +70,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     denialsFile: denials.file,
     gateway,
     log,
+    functionLog,
     async close() {
       await gateway.close();
       fs.rmSync(dir, { recursive: true, force: true });

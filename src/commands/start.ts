@@ -16,6 +16,7 @@ import { describePolicy, type IamUserPrincipal } from '../iam/principal';
 import { CredentialsFileError, credentialsPath, ensureInvokerKeys } from '../gateway/credentials';
 import { loadStack, StackLoadError, type LoadedStack } from '../gateway/load-stack';
 import { DenialLog } from '../gateway/denial-log';
+import { missingPermissionWarning } from '../gateway/invoke-permission';
 import { removeRunningGateway, writeRunningGateway } from '../gateway/running-gateway';
 import { LocalGateway, PortInUseError } from '../gateway/server';
 import { EnvValueError, portFromEnv } from './env-value';
@@ -48,6 +49,8 @@ function banner(stack: LoadedStack, url: string, keys: ReadonlyMap<string, { acc
   ];
   const problems = stack.invokers.flatMap((i) => compilePrincipal(i.principal).invalid.map((p) => `  ${i.name}: ${describePolicy(p.policy)} grants nothing, IAM would reject it: ${p.errors.join('; ')}`));
   if (problems.length > 0) lines.push('', 'Warning: policies IAM would reject (terraform apply would fail):', ...problems);
+  const noPermission = missingPermissionWarning(stack);
+  if (noPermission) lines.push('', `Warning: ${noPermission}`);
   if (first) {
     lines.push(
       '',

@@ -27,6 +27,7 @@ export function defaultEnvironmentSettings(): EnvironmentSettings {
       timeoutSeconds: 10,
       architecture: 'arm64',
       logRetentionDays: 14,
+      environment: {},
     },
     cors: { allowOrigins: [LOCAL_PAGE_ORIGIN] },
     throttling: { rateLimit: 50, burstLimit: 100 },

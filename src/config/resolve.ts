@@ -14,6 +14,8 @@ import {
 import {
   HTTP_METHODS,
   LAMBDA_ARCHITECTURES,
+  LAMBDA_ENV_MAX_BYTES,
+  LAMBDA_RESERVED_ENV,
   LAMBDA_RUNTIMES,
   LOG_RETENTION_DAYS,
   type EnvironmentSettings,
@@ -45,7 +47,13 @@ const PATH_CHARS = /^\/[A-Za-z0-9\-._~!$&'()+,;=:@%/{}*]*$/;
 
 const TOP_LEVEL_KEYS = ['name', 'environments', ...settingKeys()];
 const ENVIRONMENT_KEYS = settingKeys();
-const LAMBDA_KEYS = ['runtime', 'memoryMb', 'timeoutSeconds', 'architecture', 'logRetentionDays'];
+const LAMBDA_KEYS = ['runtime', 'memoryMb', 'timeoutSeconds', 'architecture', 'logRetentionDays', 'environment'];
+/**
+ * Lambda's rule for variable names: "Keys start with a letter and are at least two characters.
+ * Keys only contain letters, numbers, and the underscore character (_)." (AWS docs, "Using AWS
+ * Lambda environment variables", https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html).
+ */
+const ENV_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]+$/;
 const THROTTLING_KEYS = ['rateLimit', 'burstLimit'];
 const CORS_KEYS = ['allowOrigins'];
 const INVOKER_KEYS = ['allow', 'pgpKey'];
@@ -86,7 +94,11 @@ export function resolveConfig(input: unknown): StackConfig[] {
       }
       checkKeys(overrides, `${at}.`, ENVIRONMENT_KEYS, problems);
       const own = checkSettings(overrides, `${at}.`, problems);
-      stacks.push({ name: String(name), environment, ...merge(merge(defaultEnvironmentSettings(), shared), own) });
+      const settings = merge(merge(defaultEnvironmentSettings(), shared), own);
+      // The shared variables and the environment's own are merged: the quota is on the result.
+      const envProblem = environmentSizeProblem(settings.lambda.environment);
+      if (envProblem) problems.push(`${at}.lambda.environment: ${envProblem}`);
+      stacks.push({ name: String(name), environment, ...settings });
     }
   }
 
@@ -142,7 +154,46 @@ function checkLambda(value: unknown, at: string, problems: Problems): Partial<En
     out.timeoutSeconds = checkInteger(value.timeoutSeconds, `${at}.timeoutSeconds`, 1, 30, problems,
       ' (an HTTP API stops waiting for its integration after 30 seconds)');
   }
+  if (value.environment !== undefined) out.environment = checkEnvironment(value.environment, `${at}.environment`, problems);
   return dropUndefined(out);
+}
+
+function checkEnvironment(value: unknown, at: string, problems: Problems): Record<string, string> | undefined {
+  if (!isObject(value)) {
+    problems.push(`${at}: ${describe(value)} is not allowed; give an object of variable names and string values, e.g. { TABLE_NAME: "items" }`);
+    return undefined;
+  }
+  const before = problems.length;
+  const reserved: readonly string[] = LAMBDA_RESERVED_ENV;
+  for (const [key, item] of Object.entries(value)) {
+    if (!ENV_NAME_PATTERN.test(key)) {
+      problems.push(`${at}.${key}: the name is not allowed; Lambda takes 2 or more letters, digits and underscores, starting with a letter`);
+    } else if (reserved.includes(key)) {
+      problems.push(`${at}.${key}: reserved by Lambda, which sets it itself; choose another name`);
+    }
+    if (typeof item !== 'string') {
+      problems.push(`${at}.${key}: ${describe(item)} is not allowed; a variable's value is a string`);
+    }
+  }
+  if (problems.length > before) return undefined;
+  const sizeProblem = environmentSizeProblem(value as Record<string, string>);
+  if (sizeProblem) {
+    problems.push(`${at}: ${sizeProblem}`);
+    return undefined;
+  }
+  return value as Record<string, string>;
+}
+
+/**
+ * Lambda measures its 4 KB quota on the variables as JSON: "...exceeded the 4KB limit. String
+ * measured: {"POWERTOOLS_LOGGER_LOG_EVENT":"true",...}" (a live InvalidParameterValueException,
+ * github-aws-runners/terraform-aws-github-runner#3594). Counted here the same way, in UTF-8 bytes.
+ */
+function environmentSizeProblem(variables: Readonly<Record<string, string>>): string | undefined {
+  const size = Buffer.byteLength(JSON.stringify(variables), 'utf8');
+  return size > LAMBDA_ENV_MAX_BYTES
+    ? `the variables take ${size} bytes as JSON; Lambda allows ${LAMBDA_ENV_MAX_BYTES} (4 KB) in all`
+    : undefined;
 }
 
 function checkCors(value: unknown, at: string, problems: Problems): Partial<EnvironmentSettings['cors']> {

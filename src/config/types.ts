@@ -38,7 +38,38 @@ export interface LambdaSettings {
   readonly timeoutSeconds: number;
   readonly architecture: LambdaArchitecture;
   readonly logRetentionDays: LogRetentionDays;
+  /**
+   * The function's own environment variables (`aws_lambda_function` `environment { variables }`),
+   * e.g. `{ TABLE_NAME: "items", NODE_OPTIONS: "--enable-source-maps" }`. Names as Lambda
+   * accepts them, never one of the variables Lambda sets itself (LAMBDA_RESERVED_ENV).
+   */
+  readonly environment: Readonly<Record<string, string>>;
 }
+
+/**
+ * Variables Lambda sets and refuses in a function's configuration ("Lambda was unable to configure
+ * your environment variables because the environment variables you have provided contains reserved
+ * keys that are currently not supported for modification. Reserved keys used in this request: ...").
+ * AWS docs, "Defined runtime environment variables" (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime):
+ * "_HANDLER, _X_AMZN_TRACE_ID, AWS_DEFAULT_REGION, AWS_REGION, AWS_EXECUTION_ENV,
+ * AWS_LAMBDA_FUNCTION_NAME, AWS_LAMBDA_FUNCTION_MEMORY_SIZE, AWS_LAMBDA_FUNCTION_VERSION,
+ * AWS_LAMBDA_INITIALIZATION_TYPE, AWS_LAMBDA_LOG_GROUP_NAME, AWS_LAMBDA_LOG_STREAM_NAME,
+ * AWS_ACCESS_KEY, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+ * AWS_LAMBDA_RUNTIME_API, LAMBDA_TASK_ROOT, LAMBDA_RUNTIME_DIR" (AWS_DEFAULT_REGION refused live:
+ * zuka-e/laravel-react-task-spa#146). Older versions of that page also list AWS_SECRET_KEY and
+ * AWS_SECURITY_TOKEN (awsdocs/aws-lambda-developer-guide@7f301f1) and TZ as reserved; the newer
+ * ones list TZ as unreserved. Where the versions disagree the stricter one is kept: all are refused.
+ */
+export const LAMBDA_RESERVED_ENV = [
+  '_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_DEFAULT_REGION', 'AWS_REGION', 'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_LAMBDA_LOG_GROUP_NAME', 'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SECRET_KEY', 'AWS_SECURITY_TOKEN',
+  'AWS_SESSION_TOKEN', 'AWS_LAMBDA_RUNTIME_API', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR', 'TZ',
+] as const;
+
+/** Lambda's quota: "the total size of all environment variables doesn't exceed 4 KB" (AWS docs, as above). */
+export const LAMBDA_ENV_MAX_BYTES = 4096;
 
 export interface CorsSettings {
   /** Origins allowed to call the API from a browser: `scheme://host[:port]`, or `*`. */

@@ -16,8 +16,10 @@
  * Only the last one is API Gateway's 503; the others are its 500 (see server.ts).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Readable } from 'node:stream';
 import { EnvValueError, shownEnv } from '../commands/env-value';
 import type { LambdaIntegration } from './load-stack';
 
@@ -80,6 +82,12 @@ export interface InvokerOptions {
   readonly integrationTimeoutMs?: number;
   /** Running plus waiting invocations allowed; default MAX_CONCURRENT_INVOCATIONS. */
   readonly maxConcurrent?: number;
+  /**
+   * Where the function's log goes, one line at a time, as CloudWatch Logs would get it (START,
+   * the handler's console lines, END, REPORT, Lambda's timeout and crash lines, anything the
+   * handler writes to stdout or stderr); default: the gateway's stdout.
+   */
+  readonly functionLog?: (line: string) => void;
 }
 
 interface Pending {
@@ -96,6 +104,10 @@ interface Pending {
 interface Slot {
   /** Undefined while the slot has no process (after an init failure, until a request needs one). */
   child?: ChildProcess;
+  /** The process's log: its output read line by line, and what Lambda writes after it ends. */
+  out?: ChildOutput;
+  /** When the current invocation was handed over (performance.now()). */
+  startedAt?: number;
   ready: boolean;
   /** The child ran an invocation or reported ready: worth replacing at once when it ends. */
   proven: boolean;
@@ -106,10 +118,28 @@ interface Slot {
 }
 
 type ChildMessage =
-  | { type: 'ready' }
+  | { type: 'ready'; initMs?: number; memoryMb?: number }
   | { type: 'init-error'; errorType: string; errorMessage: string }
-  | { type: 'result'; id: number; ok: true; payload: string }
-  | { type: 'result'; id: number; ok: false; errorType: string; errorMessage: string };
+  | { type: 'result'; id: number; ok: true; payload: string; memoryMb?: number }
+  | { type: 'result'; id: number; ok: false; errorType: string; errorMessage: string; memoryMb?: number };
+
+/**
+ * One execution environment's log. Its stdout and stderr are read line by line (a partial line
+ * waits for the rest, up to MAX_LOG_LINE characters); once both have ended, `trailer` (Lambda's
+ * lines for an invocation the process did not finish itself) follows, so it comes after
+ * everything the process wrote.
+ */
+interface ChildOutput {
+  readonly logStreamName: string;
+  /** The process's init time, until its first invocation reports it. */
+  initMs?: number;
+  /** Max memory used, MB, as last reported by the process (its peak is at least this). */
+  memoryMb: number;
+  trailer?: string[];
+}
+
+/** A line longer than this (CloudWatch Logs' 256 KB event quota) is passed on in pieces. */
+const MAX_LOG_LINE = 256 * 1024;
 
 const WORKER_FILE = path.join(__dirname, 'lambda-worker.mjs');
 
@@ -157,11 +187,88 @@ export function heapFlags(memoryMb: number): string[] {
   return [`--max-semi-space-size=${Math.max(1, Math.floor(newSpace / 2))}`, `--max-old-space-size=${Math.max(16, memoryMb - newSpace)}`];
 }
 
+/**
+ * Lambda's PATH with its own Node.js folder first: "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin"
+ * (AWS docs, "AWS Lambda function logging in Node.js", the example's printed environment,
+ * https://docs.aws.amazon.com/lambda/latest/dg/nodejs-logging.html). Locally the folder of the
+ * Node.js running the gateway stands in for /var/lang/bin.
+ */
+export function lambdaPath(nodeBinary: string = process.execPath): string {
+  return [path.dirname(nodeBinary), '/usr/local/bin', '/usr/bin/', '/bin', '/opt/bin'].join(path.delimiter);
+}
+
+/**
+ * A log stream name as Lambda gives each execution environment: `2019/06/07/[$LATEST]e6f4a0c4241adcd70c262d34c0bbc85c`
+ * (the same page's example, AWS_LAMBDA_LOG_STREAM_NAME).
+ */
+export function logStreamName(now: Date = new Date()): string {
+  const day = now.toISOString().slice(0, 10).replace(/-/g, '/');
+  return `${day}/[$LATEST]${randomBytes(16).toString('hex')}`;
+}
+
+/**
+ * The environment of the handler's process: Lambda's, never the gateway's. AWS docs, "Defined
+ * runtime environment variables" (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime):
+ * reserved, always Lambda's values: "_HANDLER – The handler location configured on the function",
+ * "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV – The runtime identifier, prefixed by
+ * AWS_Lambda_", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+ * "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE – ... either on-demand or
+ * provisioned-concurrency", "AWS_LAMBDA_LOG_GROUP_NAME, AWS_LAMBDA_LOG_STREAM_NAME",
+ * "LAMBDA_TASK_ROOT – The path to your Lambda function code", "TZ – The environment's time zone"
+ * (Lambda sets `:UTC`); unreserved, which the function's own variables may replace: "LANG – The
+ * locale of the runtime (en_US.UTF-8)", "PATH" (lambdaPath). Not set here, having no local
+ * meaning: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (on Lambda, the execution
+ * role's credentials; locally there are none, and the developer's own never reach the handler),
+ * AWS_LAMBDA_RUNTIME_API, LAMBDA_RUNTIME_DIR, NODE_PATH (ignored by ES modules), _X_AMZN_TRACE_ID,
+ * AWS_XRAY_*. LD_LIBRARY_PATH ("The system library path", Lambda's own folders) is passed on from
+ * the gateway only when it has one: the Node.js binary may need it to start at all.
+ */
+export function lambdaEnvironment(fn: LambdaIntegration, streamName: string, gatewayEnv: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const runtimeNeeds: Record<string, string> = gatewayEnv.LD_LIBRARY_PATH ? { LD_LIBRARY_PATH: gatewayEnv.LD_LIBRARY_PATH } : {};
+  return {
+    PATH: lambdaPath(),
+    LANG: 'en_US.UTF-8',
+    ...runtimeNeeds,
+    ...fn.environment,
+    _HANDLER: fn.handler,
+    AWS_REGION: fn.region,
+    AWS_DEFAULT_REGION: fn.region,
+    AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
+    AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.functionName}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: streamName,
+    LAMBDA_TASK_ROOT: path.dirname(fn.bundleFile),
+    TZ: ':UTC',
+  };
+}
+
+/**
+ * The REPORT line, as Lambda writes it: "REPORT RequestId: c793869b-ee49-115b-a5b6-4fd21e8dedac\tDuration:
+ * 128.83 ms\tBilled Duration: 200 ms\tMemory Size: 128 MB\tMax Memory Used: 74 MB\tInit Duration:
+ * 166.62 ms" (AWS docs, nodejs-logging.html as above; "Init Duration – For the first request
+ * served"). Billed: the duration rounded up to the millisecond ("Duration: 26.73 ms\tBilled
+ * Duration: 27 ms", same page), plus the init duration on a cold start since AWS bills the INIT
+ * phase of ZIP functions on managed runtimes ("Effective August 1, 2025, AWS will standardize
+ * billing for the initialization (INIT) phase", AWS Compute Blog, "AWS Lambda standardizes billing
+ * for INIT Phase"). `billedCapMs`: a timed-out invocation is billed up to its timeout at most
+ * ("Duration: 31012.52 ms\tBilled Duration: 31000 ms", DataBiosphere/azul#5622).
+ * lambda-worker.mjs writes the same line for the invocations it finishes.
+ */
+export function reportLine(requestId: string, durationMs: number, memorySizeMb: number, maxMemoryUsedMb: number, initMs?: number, billedCapMs = Infinity): string {
+  const billed = Math.max(1, Math.ceil(Math.min(durationMs, billedCapMs) + (initMs ?? 0)));
+  const init = initMs === undefined ? '' : `\tInit Duration: ${initMs.toFixed(2)} ms`;
+  return `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${billed} ms\tMemory Size: ${memorySizeMb} MB\tMax Memory Used: ${maxMemoryUsedMb} MB${init}`;
+}
+
 export class LambdaInvoker {
   private readonly slots: Slot[] = [];
   private readonly queue: Pending[] = [];
   private readonly integrationTimeoutMs: number;
   private readonly maxConcurrent: number;
+  private readonly functionLog: (line: string) => void;
   private inFlight = 0;
   private nextId = 1;
   private closed = false;
@@ -169,6 +276,7 @@ export class LambdaInvoker {
   constructor(private readonly integration: LambdaIntegration, options: InvokerOptions = {}) {
     this.integrationTimeoutMs = options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
     this.maxConcurrent = options.maxConcurrent ?? MAX_CONCURRENT_INVOCATIONS;
+    this.functionLog = options.functionLog ?? ((line) => process.stdout.write(`${line}\n`));
     const size = poolSize(options.workers);
     for (let i = 0; i < size; i++) {
       const slot: Slot = { ready: false, proven: false };
@@ -228,14 +336,21 @@ export class LambdaInvoker {
   }
 
   private spawn(slot: Slot): void {
+    const out: ChildOutput = { logStreamName: logStreamName(), memoryMb: 0 };
     const child = fork(WORKER_FILE, [this.integration.bundleFile, this.integration.exportName, String(MAX_RESPONSE_PAYLOAD_BYTES)], {
       execArgv: heapFlags(this.integration.memoryMb),
-      // The handler's console output goes to the gateway's, as Lambda's goes to CloudWatch.
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // Lambda's environment only (never the gateway's, with the developer's AWS keys), and its
+      // working directory: the function's code (LAMBDA_TASK_ROOT, /var/task on Lambda).
+      env: lambdaEnvironment(this.integration, out.logStreamName),
+      cwd: path.dirname(this.integration.bundleFile),
+      // The handler's output is read here and passed on line by line, as Lambda's goes to CloudWatch.
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',
     });
     track(child);
+    this.readOutput(child, out);
     slot.child = child;
+    slot.out = out;
     slot.ready = false;
     slot.proven = false;
     slot.initError = undefined;
@@ -272,15 +387,58 @@ export class LambdaInvoker {
     }
   }
 
+  /**
+   * Passes the process's stdout and stderr on to the function log, line by line, then, once both
+   * have ended and the process is gone, the trailer if any. A process that exits while something
+   * it started still holds its output open has that output cut a second later.
+   */
+  private readOutput(child: ChildProcess, out: ChildOutput): void {
+    const streams = [child.stdout, child.stderr].filter((s): s is Readable => s !== null);
+    const flushers = streams.map((stream) => {
+      let rest = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        rest += chunk;
+        let newline = rest.indexOf('\n');
+        while (newline >= 0) {
+          this.functionLog(rest.slice(0, newline));
+          rest = rest.slice(newline + 1);
+          newline = rest.indexOf('\n');
+        }
+        while (rest.length > MAX_LOG_LINE) {
+          this.functionLog(rest.slice(0, MAX_LOG_LINE));
+          rest = rest.slice(MAX_LOG_LINE);
+        }
+      });
+      stream.on('error', () => undefined);
+      return () => {
+        if (rest !== '') this.functionLog(rest);
+        rest = '';
+      };
+    });
+    // Registered before the slot's own 'close' listener (spawn): its crash lines come after these.
+    child.on('close', () => {
+      for (const flush of flushers) flush();
+      for (const line of out.trailer ?? []) this.functionLog(line);
+      out.trailer = undefined;
+    });
+    child.once('exit', () => {
+      setTimeout(() => { for (const stream of streams) stream.destroy(); }, 1_000).unref();
+    });
+  }
+
   /** Hands the slot's current invocation to its (ready) process and starts the function's timer. */
   private start(slot: Slot): void {
     const pending = slot.current;
     const child = slot.child;
     if (!pending || !child || slot.timer) return;
     const timeoutMs = this.integration.timeoutSeconds * 1000;
+    slot.startedAt = performance.now();
     slot.timer = setTimeout(() => this.onFunctionTimeout(slot), timeoutMs);
+    // The log stream is the execution environment's, whatever the caller named.
+    const context = { ...pending.context, logStreamName: slot.out?.logStreamName ?? pending.context.logStreamName, timeoutMs };
     try {
-      child.send({ id: pending.id, event: pending.eventJson, context: { ...pending.context, timeoutMs } }, (error) => {
+      child.send({ id: pending.id, event: pending.eventJson, context }, (error) => {
         if (error && slot.child === child) this.onFailed(slot, `the runtime could not be reached: ${error.message}`);
       });
     } catch (error) {
@@ -295,6 +453,10 @@ export class LambdaInvoker {
       case 'ready':
         slot.ready = true;
         slot.proven = true;
+        if (slot.out) {
+          slot.out.initMs = typeof message.initMs === 'number' ? message.initMs : undefined;
+          slot.out.memoryMb = typeof message.memoryMb === 'number' ? message.memoryMb : 0;
+        }
         if (slot.current) this.start(slot);
         else this.dispatch();
         return;
@@ -305,6 +467,11 @@ export class LambdaInvoker {
       case 'result': {
         const pending = slot.current;
         if (!pending || !slot.timer || message.id !== pending.id) return;
+        if (slot.out) {
+          // The process reported its init time in this invocation's REPORT line.
+          slot.out.initMs = undefined;
+          if (typeof message.memoryMb === 'number') slot.out.memoryMb = message.memoryMb;
+        }
         this.settle(pending, this.outcomeOf(message));
         this.release(slot);
         this.dispatch();
@@ -334,12 +501,17 @@ export class LambdaInvoker {
     const pending = slot.current;
     const proven = slot.proven;
     const initError = slot.initError;
+    const out = slot.out;
+    const startedAt = slot.startedAt;
     this.detach(slot);
     if (pending) {
       // Lambda's words for a runtime that ended: "Runtime exited with error: exit status 3",
       // "... signal: killed" (aws/aws-lambda-dotnet#480, adobe/helix-html2md-service#1001).
       const how = signal ? `signal: ${signal}` : `exit status ${code}`;
-      this.settle(pending, { kind: 'crash', message: initError ?? `Runtime exited with error: ${how}` });
+      const message = initError ?? `Runtime exited with error: ${how}`;
+      // Called from the process's 'close': its own output has been passed on already.
+      if (out && startedAt !== undefined) for (const line of this.endLines(pending, performance.now() - startedAt, out, [`RequestId: ${pending.context.awsRequestId} Error: ${message}`, 'Runtime.ExitError'])) this.functionLog(line);
+      this.settle(pending, { kind: 'crash', message });
     }
     // A process that worked is replaced at once; one that failed to start is started again
     // only when a request needs it (a broken bundle must not restart in a loop).
@@ -360,7 +532,21 @@ export class LambdaInvoker {
   /** The function ran past its own timeout: Lambda stops it and starts a fresh environment. */
   private onFunctionTimeout(slot: Slot): void {
     const pending = slot.current;
+    const out = slot.out;
+    const startedAt = slot.startedAt;
     slot.timer = undefined;
+    if (pending && out && startedAt !== undefined) {
+      // "2023-10-20T16:28:17.840Z 4299ee26-8d1d-4ea9-bd43-77b85ed96cfe Task timed out after 31.01
+      // seconds\n\n", then END and REPORT (a live log quoted in DataBiosphere/azul#5622): the time
+      // actually elapsed, space-separated, followed by an empty line. Written once the process,
+      // stopped now, has ended: after anything it wrote.
+      // At least the timeout: the timer runs on the event loop's cached clock, which can be a
+      // fraction of a millisecond behind.
+      const timeoutMs = this.integration.timeoutSeconds * 1000;
+      const elapsedMs = Math.max(performance.now() - startedAt, timeoutMs);
+      const line = `${new Date().toISOString()} ${pending.context.awsRequestId} Task timed out after ${(elapsedMs / 1000).toFixed(2)} seconds`;
+      out.trailer = this.endLines(pending, elapsedMs, out, [line, ''], timeoutMs);
+    }
     void this.retire(slot);
     if (pending) this.settle(pending, { kind: 'timeout', timeoutSeconds: this.integration.timeoutSeconds });
     if (!this.closed) this.spawn(slot);
@@ -390,6 +576,15 @@ export class LambdaInvoker {
     }
   }
 
+  /**
+   * Lambda's lines for an invocation the process did not finish itself: `lines`, then END and REPORT.
+   * Max Memory Used is the last the process reported (its real peak is unknown: at least that).
+   */
+  private endLines(pending: Pending, durationMs: number, out: ChildOutput, lines: string[], billedCapMs?: number): string[] {
+    const id = pending.context.awsRequestId;
+    return [...lines, `END RequestId: ${id}`, reportLine(id, durationMs, this.integration.memoryMb, out.memoryMb, out.initMs, billedCapMs)];
+  }
+
   /** Answers an invocation, once. */
   private settle(pending: Pending, outcome: InvocationOutcome): void {
     if (pending.settled) return;
@@ -404,6 +599,7 @@ export class LambdaInvoker {
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = undefined;
     slot.current = undefined;
+    slot.startedAt = undefined;
   }
 
   /** Forgets the slot's process (its events are ignored from now on). */
@@ -411,6 +607,7 @@ export class LambdaInvoker {
     const child = slot.child;
     this.release(slot);
     slot.child = undefined;
+    slot.out = undefined;
     slot.ready = false;
     slot.proven = false;
     slot.initError = undefined;

@@ -6,13 +6,20 @@
 // ERROR: Reached heap limit". Here it ends this process only; the gateway answers 500.
 //
 // Protocol (parent ⇄ child, IPC messages):
-//   child → parent  { type: 'ready' } once the bundle is loaded, before any invocation;
+//   child → parent  { type: 'ready', initMs, memoryMb } once the bundle is loaded, before any invocation;
 //                   { type: 'init-error', errorType, errorMessage } then exits, when it is not;
-//                   { type: 'result', id, ok: true, payload }: payload is the JSON text;
-//                   { type: 'result', id, ok: false, errorType, errorMessage }: a function error.
+//                   { type: 'result', id, ok: true, payload, memoryMb }: payload is the JSON text;
+//                   { type: 'result', id, ok: false, errorType, errorMessage, memoryMb }: a function error.
 //   parent → child  { id, event, context }: event is the JSON text of the event.
 // argv: <bundle file> <export name> <max response bytes>.
+//
+// Its log, on stdout, is the function's log as Lambda writes it: START, the handler's console
+// lines, END and REPORT for each invocation (the parent adds Lambda's lines for an invocation
+// that never finishes here: a timeout, a crash).
+import { writeSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { format } from 'node:util';
 import { Worker } from 'node:worker_threads';
 
 const [bundleFile, exportName, maxResponseText] = process.argv.slice(2);
@@ -36,6 +43,79 @@ function send(message) {
   if (process.connected) process.send(message);
 }
 
+/** Writes one line to stdout at once, so that it is in the pipe before a result is sent or the process ends. */
+function writeLine(text) {
+  const bytes = Buffer.from(`${text}\n`, 'utf8');
+  let offset = 0;
+  while (offset < bytes.length) {
+    try {
+      offset += writeSync(1, bytes, offset);
+    } catch (error) {
+      if (error.code !== 'EAGAIN') return;
+    }
+  }
+}
+
+// The console as Lambda's Node.js runtime patches it, text format: each call is one line
+// `${time}\t${requestId}\t${level.name}\t${util.format(message, ...params)}`, console.log being
+// console.info (INFO), console.fatal added (aws/aws-lambda-nodejs-runtime-interface-client,
+// src/LogPatch.js, logTextToStdout and _patchConsoleWith). The request id is the current
+// invocation's, `undefined` before the first one (during init) and, as there, still the last
+// one's after it ended. A message's own newlines stay: CloudWatch keeps a multi-line message as
+// one event (the runtime writes it framed to its telemetry fd; only its stdout fallback turns
+// them into \r).
+let currentRequestId;
+for (const [method, level] of [['trace', 'TRACE'], ['debug', 'DEBUG'], ['info', 'INFO'], ['log', 'INFO'], ['warn', 'WARN'], ['error', 'ERROR'], ['fatal', 'FATAL']]) {
+  console[method] = (message, ...params) => {
+    writeLine(`${new Date().toISOString()}\t${currentRequestId}\t${level}\t${format(message, ...params)}`);
+  };
+}
+
+/** Max memory used so far, MB (the process's peak resident set). */
+function maxMemoryMb() {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+/** Lambda's REPORT line; same as reportLine in invoke.ts, which documents it. */
+function reportLine(requestId, durationMs, memorySizeMb, initMs) {
+  const billed = Math.max(1, Math.ceil(durationMs + (initMs ?? 0)));
+  const init = initMs === undefined ? '' : `\tInit Duration: ${initMs.toFixed(2)} ms`;
+  return `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${billed} ms\tMemory Size: ${memorySizeMb} MB\tMax Memory Used: ${maxMemoryMb()} MB${init}`;
+}
+
+/**
+ * A function error as Lambda's runtime logs it: console.error('Invoke Error', '\t' + JSON) with
+ * the error's errorType, errorMessage, code, own enumerable properties and stack as a list
+ * (src/Errors.js toFormatted and src/CallbackContext.js postError in the runtime client, above).
+ */
+function invokeErrorText(thrown) {
+  // Errors.intoError: what is not an Error is logged as new Error(it).
+  const error = thrown instanceof Error ? thrown : new Error(errorMessageOf(thrown));
+  try {
+    return `\t${JSON.stringify(error, (_key, value) => (value instanceof Error
+      ? { errorType: value.name, errorMessage: value.message, code: value.code, ...value, ...(typeof value.stack === 'string' ? { stack: value.stack.split('\n') } : {}) }
+      : value))}`;
+  } catch {
+    return `\t${JSON.stringify({ errorType: errorTypeOf(error), errorMessage: errorMessageOf(error), trace: [] })}`;
+  }
+}
+
+// As Lambda's runtime (src/index.mjs in the runtime client): "process.on('uncaughtException', (error) =>
+// { LogPatch.structuredConsole.logError('Uncaught Exception', error); ..." then exit 129, and
+// 'Unhandled Promise Rejection' (a Runtime.UnhandledPromiseRejection) then exit 128.
+process.on('uncaughtException', (error) => {
+  console.error('Uncaught Exception', invokeErrorText(error));
+  process.exit(129);
+});
+process.on('unhandledRejection', (reason, promise) => {
+  const error = Object.assign(new Error(errorMessageOf(reason)), { reason, promise });
+  error.name = 'Runtime.UnhandledPromiseRejection';
+  console.error('Unhandled Promise Rejection', invokeErrorText(error));
+  process.exit(128);
+});
+
+/** Init time still to report, in the first invocation's REPORT line ("Init Duration"). */
+let initMs;
 let handler;
 process.on('message', (message) => void invoke(message));
 try {
@@ -49,7 +129,11 @@ try {
   if (process.connected) process.send({ type: 'init-error', errorType: errorTypeOf(error), errorMessage: errorMessageOf(error) }, () => process.exit(1));
   else process.exit(1);
 }
-if (handler) send({ type: 'ready' });
+if (handler) {
+  // Since the process started: Node.js's own start, then loading the bundle (Lambda's INIT phase).
+  initMs = performance.now();
+  send({ type: 'ready', initMs, memoryMb: maxMemoryMb() });
+}
 
 function run(event, context) {
   return new Promise((resolve, reject) => {
@@ -67,11 +151,24 @@ async function invoke({ id, event: eventJson, context: info }) {
     done() {}, fail() {}, succeed() {},
   };
   delete context.timeoutMs;
+  const requestId = info.awsRequestId;
+  currentRequestId = requestId;
+  // "START RequestId: c793869b-ee49-115b-a5b6-4fd21e8dedac Version: $LATEST" ... "END RequestId:
+  // c793869b-..." (AWS docs, "AWS Lambda function logging in Node.js", example log format).
+  writeLine(`START RequestId: ${requestId} Version: ${info.functionVersion}`);
+  const started = performance.now();
+  const finish = (message) => {
+    writeLine(`END RequestId: ${requestId}`);
+    writeLine(reportLine(requestId, performance.now() - started, Number(info.memoryLimitInMB), initMs));
+    initMs = undefined;
+    send({ ...message, memoryMb: maxMemoryMb() });
+  };
   let result;
   try {
     result = await run(JSON.parse(eventJson), context);
   } catch (error) {
-    send({ type: 'result', id, ok: false, errorType: errorTypeOf(error), errorMessage: errorMessageOf(error) });
+    console.error('Invoke Error', invokeErrorText(error));
+    finish({ type: 'result', id, ok: false, errorType: errorTypeOf(error), errorMessage: errorMessageOf(error) });
     return;
   }
   try {
@@ -82,10 +179,10 @@ async function invoke({ id, event: eventJson, context: info }) {
     if (jsonLengthAtLeast(value, MAX_RESPONSE_BYTES) > MAX_RESPONSE_BYTES) throw responseTooLarge();
     const payload = JSON.stringify(value);
     if (Buffer.byteLength(payload, 'utf8') > MAX_RESPONSE_BYTES) throw responseTooLarge();
-    send({ type: 'result', id, ok: true, payload });
+    finish({ type: 'result', id, ok: true, payload });
   } catch (error) {
     // A result that cannot be serialized (a cycle, a BigInt) or is too large: a function error.
-    send({ type: 'result', id, ok: false, errorType: errorTypeOf(error), errorMessage: errorMessageOf(error) });
+    finish({ type: 'result', id, ok: false, errorType: errorTypeOf(error), errorMessage: errorMessageOf(error) });
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * Reads what was synthesized (`cdktf.out/stacks/<stack>/cdk.tf.json`) and turns it into the
  * local gateway's model: routes and their authorization, CORS, the Lambda integration (bundle
- * file, timeout), and the invokers, each an IAM user principal with every policy that applies
- * to it (load-principals.ts).
+ * file, timeout), the invokers, each an IAM user principal with every policy that applies
+ * to it (load-principals.ts), and the Lambda permissions that let API Gateway invoke the
+ * function (load-permissions.ts).
  *
  * Terraform references are resolved to local values only where the gateway needs them (the
  * API's id and execution ARN, IAM names and ARNs, policy documents, the archive's source
@@ -13,6 +14,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { IamUserPrincipal } from '../iam/principal';
+import { type InvokePermission, loadInvokePermissions } from './load-permissions';
 import { loadPrincipals } from './load-principals';
 import { ROUTE_KEY_FORMAT, routeKeyProblem } from './route';
 import { type Attributes, type Block, fail, literal, References, STACK_NAME, StackLoadError, type TerraformJson } from './stack-json';
@@ -46,6 +48,14 @@ export interface LambdaIntegration {
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
   readonly payloadFormatVersion: '2.0';
+  /** The Region it runs in (the provider's): AWS_REGION and AWS_DEFAULT_REGION. */
+  readonly region: string;
+  /** `nodejs22.x`: AWS_EXECUTION_ENV is `AWS_Lambda_` + this. */
+  readonly runtime: string;
+  /** `index.handler`, as configured: _HANDLER. */
+  readonly handler: string;
+  /** The function's configured `environment { variables }` (lambda.environment), literal strings. */
+  readonly environment: Readonly<Record<string, string>>;
 }
 
 export interface InvokerDefinition {
@@ -68,6 +78,10 @@ export interface LoadedStack {
   readonly routes: readonly RouteDefinition[];
   readonly integration: LambdaIntegration;
   readonly invokers: readonly InvokerDefinition[];
+  /** The stage's `access_log_settings.format` (`$context.*` variables), when it logs access: access-log.ts. */
+  readonly accessLogFormat?: string;
+  /** The stack's `aws_lambda_permission`s: which let API Gateway invoke the function, from where (load-permissions.ts). */
+  readonly invokePermissions: readonly InvokePermission[];
 }
 
 /** Loads stack `stackName` from `<outdir>/stacks/<stackName>/cdk.tf.json`. */
@@ -158,8 +172,13 @@ export function modelOf(tf: TerraformJson, stackName: string, stackDir: string):
     stage: stageNameValue,
     cors: corsOf(api, apiName),
     routes,
-    integration: lambdaOf(tf, integration, integrationName, stackDir),
+    integration: lambdaOf(tf, integration, integrationName, stackDir, region),
+    accessLogFormat: accessLogFormatOf(stage, stageName),
     invokers: invokersOf(tf, refs, String(api.name)),
+    invokePermissions: loadInvokePermissions(tf, {
+      region, accountId: LOCAL_ACCOUNT_ID, apiResource: apiName, apiId, executionArn,
+      stageResource: stageName, stage: stageNameValue, integrationUri: String(integration.integration_uri),
+    }),
   };
 }
 
@@ -200,7 +219,7 @@ function corsOf(api: Attributes, apiName: string): CorsConfiguration | undefined
   };
 }
 
-function lambdaOf(tf: TerraformJson, integration: Attributes, integrationName: string, stackDir: string): LambdaIntegration {
+function lambdaOf(tf: TerraformJson, integration: Attributes, integrationName: string, stackDir: string, region: string): LambdaIntegration {
   const uri = String(integration.integration_uri);
   const match = /^\$\{aws_lambda_function\.([\w-]+)\.invoke_arn\}$/.exec(uri);
   if (!match) fail('aws_apigatewayv2_integration', integrationName, 'integration_uri', `is ${JSON.stringify(uri)}; expected \${aws_lambda_function.<name>.invoke_arn}`);
@@ -221,7 +240,33 @@ function lambdaOf(tf: TerraformJson, integration: Attributes, integrationName: s
     timeoutSeconds: typeof fn.timeout === 'number' ? fn.timeout : 3,
     memoryMb: typeof fn.memory_size === 'number' ? fn.memory_size : 128,
     payloadFormatVersion: '2.0',
+    region,
+    runtime: literal(fn.runtime, 'aws_lambda_function', fnName, 'runtime'),
+    handler,
+    environment: environmentOf(fn, fnName),
   };
+}
+
+/** `environment { variables }`: literal strings only (a reference would have no local value). */
+function environmentOf(fn: Attributes, fnName: string): Record<string, string> {
+  const environment = fn.environment as Attributes | undefined;
+  const variables = environment?.variables;
+  if (variables === undefined) return {};
+  if (typeof variables !== 'object' || variables === null || Array.isArray(variables)) {
+    fail('aws_lambda_function', fnName, 'environment.variables', 'must be a map of strings');
+  }
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(variables as Record<string, unknown>)) {
+    out[name] = literal(value, 'aws_lambda_function', fnName, `environment.variables.${name}`);
+  }
+  return out;
+}
+
+/** The stage's access log format, a literal string, or undefined when the stage logs no access. */
+function accessLogFormatOf(stage: Attributes, stageName: string): string | undefined {
+  const settings = stage.access_log_settings as Attributes | undefined;
+  if (settings?.format === undefined) return undefined;
+  return literal(settings.format, 'aws_apigatewayv2_stage', stageName, 'access_log_settings.format');
 }
 
 function splitHandler(handler: string, fnName: string): [string, string] {

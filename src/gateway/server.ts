@@ -8,12 +8,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Principal } from '../iam/principal';
+import { formatAccessLog, type IntegrationFacts } from './access-log';
 import { Authorizer, type Decision } from './authorize';
 import { isPreflight, preflightHeaders, withCorsHeaders } from './cors';
 import type { InvokerKey } from './credentials';
 import { errors, GatewayError } from './errors';
 import { buildEvent } from './event';
 import { INTEGRATION_TIMEOUT_MS, LambdaInvoker } from './invoke';
+import { InvokePermissions, missingPermissionWarning, NO_INVOKE_PERMISSION } from './invoke-permission';
 import type { InvokerDefinition, LoadedStack } from './load-stack';
 import { MalformedResponse, toHttpResponse, type HttpResponse } from './response';
 import { Router } from './route';
@@ -37,8 +39,14 @@ export interface GatewayOptions {
   readonly port?: number;
   /** The clock; tests inject one. */
   readonly now?: () => Date;
-  /** One line per request (JSON, like the stage's access log); default: none. */
+  /**
+   * The gateway's log: per request, the access-log line in the stage's synthesized format (what
+   * CloudWatch gets, access-log.ts) and, when there is more to say, a JSON line of the gateway's
+   * own (GatewayNote: why IAM denied, a handler's error...); default: none.
+   */
   readonly log?: (line: string) => void;
+  /** The function's log, one line at a time, as Lambda writes it (invoke.ts); default: stdout. */
+  readonly functionLog?: (line: string) => void;
   /** Lambda execution environments (child processes); default $IAM_HTTP_API_WORKERS, else os.availableParallelism(). */
   readonly workers?: number;
   /** API Gateway's integration timeout (default INTEGRATION_TIMEOUT_MS, 30 s); tests shorten it. */
@@ -61,17 +69,19 @@ export interface Denial {
   readonly explanation: string;
 }
 
-export interface AccessLogEntry {
+/**
+ * An access-log line parsed, for the stack's JSON format (src/stack/http-api.ts ACCESS_LOG_FORMAT):
+ * its keys, each value a string as API Gateway writes it (`"status":"200"`, `-` when missing).
+ */
+export type AccessLogEntry = Readonly<Record<string, string>>;
+
+/** The gateway's own line about a request, besides the access log, when it has more to say. */
+export interface GatewayNote {
   readonly requestId: string;
-  readonly httpMethod: string;
-  readonly path: string;
-  readonly routeKey: string;
-  readonly status: number;
-  readonly userArn?: string;
+  /** The response's x-amzn-ErrorType. */
   readonly errorType?: string;
   /** For a request IAM denied: the invoker, and why (the deciding statement or the nearest miss). */
   readonly authorization?: string;
-  readonly latencyMs: number;
 }
 
 /** The port asked for is taken; the message says what to do. */
@@ -92,6 +102,7 @@ export class LocalGateway {
   private readonly router: Router;
   private readonly authorizer: Authorizer;
   private readonly invoker: LambdaInvoker;
+  private readonly permissions: InvokePermissions;
   private readonly byAccessKey = new Map<string, { invoker: InvokerDefinition; key: InvokerKey }>();
   private readonly now: () => Date;
 
@@ -105,7 +116,10 @@ export class LocalGateway {
         options.log?.(JSON.stringify({ warning: `invoker ${invoker}: IAM would reject these policies, so they grant nothing here`, problems }));
       },
     });
-    this.invoker = new LambdaInvoker(stack.integration, { workers: options.workers, integrationTimeoutMs: options.integrationTimeoutMs });
+    this.invoker = new LambdaInvoker(stack.integration, { workers: options.workers, integrationTimeoutMs: options.integrationTimeoutMs, functionLog: options.functionLog });
+    this.permissions = new InvokePermissions(stack);
+    const noPermission = missingPermissionWarning(stack);
+    if (noPermission) options.log?.(JSON.stringify({ warning: noPermission }));
     for (const invoker of stack.invokers) {
       const key = options.keys.get(invoker.name);
       if (key) this.byAccessKey.set(key.accessKeyId, { invoker, key });
@@ -168,6 +182,7 @@ export class LocalGateway {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const started = performance.now();
+    const requestTime = this.now();
     const requestId = randomChunk(12).toString('base64');
     const method = (req.method ?? 'GET').toUpperCase();
     const url = req.url ?? '/';
@@ -179,6 +194,9 @@ export class LocalGateway {
     let routeKey = '-';
     let caller: Caller | undefined;
     let denial: string | undefined;
+    /** What the Lambda integration did, once called. */
+    const trace: { facts?: IntegrationFacts } = {};
+    let gatewayError: GatewayError | undefined;
     /** Set when the answer comes before the body was read: the connection is then closed. */
     let bodyUnread = true;
     let response: HttpResponse;
@@ -207,20 +225,66 @@ export class LocalGateway {
           denial = this.authorize(caller, method, rawPath, path.decoded, req, requestId);
           if (denial !== undefined) throw errors.accessDenied();
         }
-        response = await this.invoke(req, { method, rawPath: path.decoded, rawQuery, body, routeKey, pathParameters: matched.pathParameters, requestId, caller });
+        response = await this.invoke(req, { method, rawPath: path.decoded, rawQuery, body, routeKey, pathParameters: matched.pathParameters, requestId, caller, trace });
       }
     } catch (error) {
-      const gatewayError = error instanceof GatewayError ? error : unexpected(error, requestId);
+      gatewayError = error instanceof GatewayError ? error : unexpected(error, requestId);
       const r = gatewayError.getResponse();
       response = { status: r.status, headers: r.headers, body: Buffer.from(r.body) };
     }
     const expectsBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
     this.send(req, res, response, { origin, preflight, requestId, close: bodyUnread && expectsBody && !req.complete });
-    this.options.log?.(JSON.stringify({
-      requestId, httpMethod: method, path: rawPath, routeKey, status: response.status,
-      userArn: caller?.invoker.principal.arn, errorType: response.headers['x-amzn-errortype'] as string | undefined,
-      authorization: denial, latencyMs: Math.round(performance.now() - started),
-    } satisfies AccessLogEntry));
+    this.logAccess(req, { requestId, requestTime, started, method, rawPath, routeKey, response, caller, gatewayError, integration: trace.facts });
+    const errorType = response.headers['x-amzn-errortype'] as string | undefined;
+    if (errorType !== undefined || denial !== undefined) {
+      this.options.log?.(JSON.stringify({ requestId, errorType, authorization: denial } satisfies GatewayNote));
+    }
+  }
+
+  /**
+   * The request's line in the stage's access-log format (access-log.ts), when the stage has one.
+   * A function's statusCode is known when its response was used; a result the gateway refused
+   * is a malformed response, whose reason is worked out again here (a rare path).
+   */
+  private logAccess(
+    req: http.IncomingMessage,
+    r: {
+      requestId: string; requestTime: Date; started: number; method: string; rawPath: string; routeKey: string; response: HttpResponse;
+      caller?: Caller; gatewayError?: GatewayError; integration?: IntegrationFacts;
+    },
+  ): void {
+    const { stack } = this.options;
+    if (!this.options.log || stack.accessLogFormat === undefined) return;
+    let integration = r.integration;
+    if (integration?.outcome.kind === 'result') {
+      if (r.gatewayError) {
+        const parsed = toHttpResponse(integration.outcome.payload);
+        integration = { ...integration, malformed: parsed instanceof MalformedResponse ? parsed.reason : 'the response could not be sent' };
+      } else {
+        integration = { ...integration, functionStatus: r.response.status };
+      }
+    }
+    const principal = r.caller?.invoker.principal;
+    this.options.log(formatAccessLog(stack.accessLogFormat, {
+      requestId: r.requestId,
+      accountId: stack.accountId,
+      apiId: stack.apiId,
+      stage: stack.stage,
+      domainName: header(req, 'host'),
+      httpMethod: r.method,
+      path: r.rawPath,
+      protocol: `HTTP/${req.httpVersion}`,
+      requestTime: r.requestTime,
+      routeKey: r.routeKey,
+      status: r.response.status,
+      responseLength: r.response.body.length,
+      responseLatencyMs: performance.now() - r.started,
+      sourceIp: sourceIp(req),
+      userAgent: header(req, 'user-agent'),
+      caller: principal && { userArn: principal.arn, userId: principal.userId, accountId: stack.accountId },
+      errorMessage: r.gatewayError?.message,
+      integration,
+    }));
   }
 
   /** Anything that escaped the pipeline: a logged 500 if the response can still be sent, else a cut connection. */
@@ -295,9 +359,19 @@ export class LocalGateway {
 
   private async invoke(
     req: http.IncomingMessage,
-    request: { method: string; rawPath: string; rawQuery: string; body: Buffer; routeKey: string; pathParameters: Readonly<Record<string, string>>; requestId: string; caller?: Caller },
+    request: {
+      method: string; rawPath: string; rawQuery: string; body: Buffer; routeKey: string; pathParameters: Readonly<Record<string, string>>; requestId: string; caller?: Caller;
+      /** Filled with what the invocation did, for the access log. */
+      trace: { facts?: IntegrationFacts };
+    },
   ): Promise<HttpResponse> {
     const { stack } = this.options;
+    // Lambda's resource-based policy must let API Gateway invoke the function from this route (invoke-permission.ts).
+    const refused = this.permissions.refusal(request.routeKey, request.method);
+    if (refused !== undefined) {
+      this.options.log?.(JSON.stringify({ requestId: request.requestId, integrationError: NO_INVOKE_PERMISSION, lambdaPermission: refused }));
+      throw errors.internal();
+    }
     const time = this.now();
     // Explicit properties, not `...request`: the spread cost ~19 us per request here (V8 slow
     // path) and left an object whose reads slowed buildEvent down by ~8 us more.
@@ -324,15 +398,19 @@ export class LocalGateway {
       },
     });
     const fn = stack.integration;
+    const awsRequestId = randomUUID();
+    const invokedAt = performance.now();
     const outcome = await this.invoker.invoke(event, {
       functionName: fn.functionName,
       functionVersion: '$LATEST',
       invokedFunctionArn: `arn:aws:lambda:${stack.region}:${stack.accountId}:function:${fn.functionName}`,
       memoryLimitInMB: String(fn.memoryMb),
-      awsRequestId: randomUUID(),
+      awsRequestId,
       logGroupName: `/aws/lambda/${fn.functionName}`,
+      // The execution environment's stream: the invoker puts in the one its process has.
       logStreamName: `local/[$LATEST]${request.requestId}`,
     });
+    request.trace.facts = { awsRequestId, latencyMs: performance.now() - invokedAt, outcome };
     switch (outcome.kind) {
       case 'result': {
         const response = toHttpResponse(outcome.payload);

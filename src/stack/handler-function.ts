@@ -108,6 +108,9 @@ export class HandlerFunction extends Construct {
         timeout: settings.timeoutSeconds,
         filename: this.archive.outputPath,
         sourceCodeHash: this.archive.outputBase64Sha256,
+        // The configured variables only (lambda.environment); Lambda adds its own at run time.
+        // None configured: no block at all, as Terraform would read an empty one back as absent.
+        environment: Object.keys(settings.environment).length > 0 ? { variables: { ...settings.environment } } : undefined,
         // The log group must exist, with its retention, before the first invocation creates it.
         dependsOn: [this.logGroup],
       }),

@@ -111,7 +111,7 @@ function writeCurlCredentials(dir: string, key: InvokerKey): string {
 }
 
 /** curl's arguments: secrets only in the config file, the body on stdin, status and headers on stdout. */
-function curlArguments(configFile: string, bodyFile: string, scope: SigningScope, request: PlainRequest): string[] {
+function curlArguments(configFile: string, bodyFile: string, scope: SigningScope, request: PlainRequest, extraArgs: readonly string[]): string[] {
   const headers = Object.entries(request.headers ?? {}).flatMap(([name, value]) => ['--header', `${name}: ${value}`]);
   const body = request.body === undefined ? [] : ['--data-binary', '@-'];
   return [
@@ -121,6 +121,7 @@ function curlArguments(configFile: string, bodyFile: string, scope: SigningScope
     '--request', request.method,
     ...headers,
     ...body,
+    ...extraArgs,
     '--output', bodyFile,
     '--write-out', '%{http_code}\n%{header_json}',
     '--url', request.url,
@@ -137,11 +138,14 @@ function parseCurlWriteOut(stdout: string): { status: number; headers: Record<st
   return { status, headers };
 }
 
-/** Signs and sends `request` with `curl --aws-sigv4 "aws:amz:<region>:<service>"`. */
-export function curlSigV4(key: InvokerKey, scope: SigningScope, request: PlainRequest): Promise<GatewayReply> {
+/**
+ * Signs and sends `request` with `curl --aws-sigv4 "aws:amz:<region>:<service>"`; `extraArgs`
+ * (e.g. `--path-as-is`) go before the URL. Secrets never go there.
+ */
+export function curlSigV4(key: InvokerKey, scope: SigningScope, request: PlainRequest, extraArgs: readonly string[] = []): Promise<GatewayReply> {
   return withPrivateDir(async (dir) => {
     const bodyFile = path.join(dir, 'body');
-    const result = await run('curl', curlArguments(writeCurlCredentials(dir, key), bodyFile, scope, request), request.body);
+    const result = await run('curl', curlArguments(writeCurlCredentials(dir, key), bodyFile, scope, request, extraArgs), request.body);
     if (result.code !== 0) throw new Error(`curl exited with ${result.code}: ${redact(result.stderr, key)}`);
     const { status, headers } = parseCurlWriteOut(result.stdout);
     const text = fs.existsSync(bodyFile) ? fs.readFileSync(bodyFile, 'utf8') : '';

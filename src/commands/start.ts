@@ -8,11 +8,14 @@
  * Variables: STACK, PORT, PAGE_PORT, CDKTF_OUTDIR (cdktf's), IAM_HTTP_API_CREDENTIALS (another
  * credentials file than .iam-http-api/credentials, e.g. for tests), IAM_HTTP_API_WORKERS (Lambda
  * worker processes, 1 to 256; default: the machine's available parallelism).
+ *
+ * Watch mode (watch.ts) is on: a handler edit is rebuilt and served, a config or stack edit is
+ * synthesized and swapped in, without a restart. `npm start -- --no-watch` turns it off.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { compilePrincipal } from '../iam/decide';
-import { describePolicy, type IamUserPrincipal } from '../iam/principal';
+import { describePolicy } from '../iam/principal';
 import { CredentialsFileError, credentialsPath, ensureInvokerKeys } from '../gateway/credentials';
 import { loadStack, StackLoadError, type LoadedStack } from '../gateway/load-stack';
 import { DenialLog } from '../gateway/denial-log';
@@ -20,21 +23,37 @@ import { missingPermissionWarning } from '../gateway/invoke-permission';
 import { removeRunningGateway, writeRunningGateway } from '../gateway/running-gateway';
 import { LocalGateway, PortInUseError } from '../gateway/server';
 import { EnvValueError, portFromEnv } from './env-value';
+import { grantsOf } from './invoker-grants';
 import { PageServerError, startPageServer, type PageServer } from './page-server';
 import { oneStack, StackSelectionError } from './stack-selection';
 import { outdirOf, synthIfStale } from './synth-if-stale';
+import { watchProject, withLocalBundle, type Watching } from './watch';
 
 const root = path.resolve(__dirname, '..', '..');
 
 // Piped into head or less: stop quietly when the reader goes away.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => process.exit(error.code === 'EPIPE' ? 0 : 1));
 
+/** A command-line argument npm start does not take. */
+class StartArgumentError extends Error {}
+
+/** `--no-watch` (or `--watch`, the default); anything else is refused in one line. */
+function parseArgs(args: readonly string[]): { watch: boolean } {
+  let watch = true;
+  for (const arg of args) {
+    if (arg === '--no-watch') watch = false;
+    else if (arg === '--watch') watch = true;
+    else throw new StartArgumentError(`npm start: unknown argument ${JSON.stringify(arg)}; it takes --no-watch (serve without reloading edits), e.g. npm start -- --no-watch`);
+  }
+  return { watch };
+}
+
 /** PORT: digits only, 1 to 65535, or 0 for any free port (the banner prints the one it got). */
 function parsePort(text: string | undefined): number {
   return portFromEnv('PORT', text, 3000);
 }
 
-function banner(stack: LoadedStack, url: string, keys: ReadonlyMap<string, { accessKeyId: string }>, credentials: string, page: PageServer | undefined): string {
+function banner(stack: LoadedStack, url: string, keys: ReadonlyMap<string, { accessKeyId: string }>, credentials: string, page: PageServer | undefined, watching: boolean): string {
   const relCredentials = path.relative(process.cwd(), credentials) || credentials;
   const first = stack.invokers.find((i) => i.name === 'viewer') ?? stack.invokers[0];
   const scope = `aws:amz:${stack.region}:execute-api`;
@@ -70,26 +89,15 @@ function banner(stack: LoadedStack, url: string, keys: ReadonlyMap<string, { acc
       lines.push(`  (${page.url} is not in the stack's cors.allowOrigins, so the gateway refuses the page's requests; add it in iam-http-api.config.ts)`);
     }
   }
+  lines.push('', watching
+    ? 'Watching handler/ (rebuilt and served at once) and iam-http-api.config.ts, main.ts, src/ (synthesized and swapped in); npm start -- --no-watch turns this off.'
+    : 'Not watching for edits (--no-watch): restart npm start to serve them.');
   lines.push('', 'Ctrl-C stops the gateway.');
   return lines.join('\n');
 }
 
-/** "may invoke $default/GET/*" from the Allow statements' resources, plus what else applies. */
-function grantsOf(principal: IamUserPrincipal, executionArn: string): string {
-  const allowed = principal.identityPolicies
-    .flatMap((p) => [p.document.Statement].flat() as Array<{ Effect?: unknown; Resource?: unknown }>)
-    .filter((s) => s && s.Effect === 'Allow')
-    .flatMap((s) => [s.Resource ?? []].flat())
-    .map((arn) => String(arn).replace(`${executionArn}/`, ''));
-  const extras = [
-    principal.groups.length > 0 ? `groups ${principal.groups.join(', ')}` : '',
-    principal.permissionsBoundary ? `boundary ${principal.permissionsBoundary.name}` : '',
-    principal.identityPolicies.some((p) => [p.document.Statement].flat().some((s) => (s as { Effect?: unknown })?.Effect === 'Deny')) ? 'with Deny statements' : '',
-  ].filter(Boolean);
-  return `may invoke ${allowed.join(', ') || 'nothing'}${extras.length > 0 ? ` (${extras.join('; ')})` : ''}`;
-}
-
 async function main(): Promise<void> {
+  const { watch } = parseArgs(process.argv.slice(2));
   const stackName = oneStack(process.env.STACK, 'dev', 'npm start');
   const port = parsePort(process.env.PORT);
   const outdir = outdirOf(root);
@@ -98,7 +106,8 @@ async function main(): Promise<void> {
   const credentials = process.env.IAM_HTTP_API_CREDENTIALS || credentialsPath(root);
   const keys = ensureInvokerKeys(credentials, stack.invokers.map((i) => i.name));
   const denials = new DenialLog(path.join(path.dirname(credentials), 'denials.json'));
-  const gateway = new LocalGateway({ stack, keys, port, log: (line) => console.log(line), onDenied: (denial) => denials.record(denial) });
+  // Watch mode runs a copy of the bundle, which a re-synthesis does not delete under it (watch.ts).
+  const gateway = new LocalGateway({ stack: watch ? withLocalBundle(root, stack) : stack, keys, port, log: (line) => console.log(line), onDenied: (denial) => denials.record(denial) });
   const url = await gateway.listen();
   // The page is a convenience: when its port is busy, say so and keep serving the gateway.
   const page = await startPageServer({ gatewayUrl: url, region: stack.region }).catch((error: unknown) => {
@@ -109,6 +118,9 @@ async function main(): Promise<void> {
   // Beside the credentials file, so a second gateway with other credentials keeps its own.
   const stateFile = path.join(path.dirname(credentials), 'gateway.json');
   writeRunningGateway(stateFile, { url, stack: stack.stackName, region: stack.region, pid: process.pid, credentialsFile: credentials, denialsFile: denials.file });
+  const watching: Watching | undefined = watch
+    ? await watchProject({ root, outdir, stackName, credentials, gateway, print: (text) => console.log(text), printError: (text) => console.error(text) })
+    : undefined;
 
   // The first signal stops gracefully: no new connections, idle keep-alive connections closed
   // at once, requests in flight answered (each within API Gateway's 30 s integration timeout),
@@ -122,19 +134,19 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`\n${signal}: stopping the local gateway (letting requests in flight finish; ${signal} again stops at once)`);
     removeRunningGateway(stateFile);
-    Promise.all([gateway.close(), page?.close()]).then(() => process.exit(0), () => process.exit(1));
+    Promise.all([watching?.close(), gateway.close(), page?.close()]).then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   // After the handlers: whoever reads the banner's last line may signal at once.
-  console.log(banner(stack, url, keys, credentials, page));
+  console.log(banner(stack, url, keys, credentials, page, watching !== undefined));
 }
 
 main().catch((error: unknown) => {
   // Expected problems (no such stack, busy port, a stack the gateway cannot serve) are one
   // clear line; anything else keeps its stack trace.
   const expected = error instanceof StackLoadError || error instanceof PortInUseError || error instanceof StackSelectionError
-    || error instanceof EnvValueError || error instanceof CredentialsFileError;
+    || error instanceof EnvValueError || error instanceof CredentialsFileError || error instanceof StartArgumentError;
   console.error(expected ? error.message : error);
   process.exit(1);
 });

@@ -2,7 +2,7 @@
  * Runs the cdktf app (`npm run synth`'s command) when any source is newer than the stack's
  * synthesized JSON, so `npm start` is fast when nothing changed and never serves stale output.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -36,6 +36,30 @@ export function isStale(root: string, outdir: string, stack: string): boolean {
 export function synthesize(root: string, outdir: string): void {
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'main.ts'], { cwd: root, stdio: 'inherit', env: { ...process.env, CDKTF_OUTDIR: outdir } });
   if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+/** What a synthesis in the background (watch mode) printed, and whether it worked. */
+export interface SynthRun {
+  readonly ok: boolean;
+  /** Its stdout and stderr together: on failure, the app's message (a ConfigError's, esbuild's, tsx's). */
+  readonly output: string;
+}
+
+/**
+ * Runs the cdktf app (all stacks) into `outdir` as synthesize() does, in a child process the
+ * caller does not wait for: the gateway keeps serving meanwhile (watch mode). `started` gets
+ * the child, so that stopping npm start can end it.
+ */
+export function synthesizeInBackground(root: string, outdir: string, started?: (child: ChildProcess) => void): Promise<SynthRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'main.ts'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CDKTF_OUTDIR: outdir } });
+    started?.(child);
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { output += chunk; });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { output += chunk; });
+    child.on('error', (error) => resolve({ ok: false, output: `${output}${error.message}` }));
+    child.on('close', (code, signal) => resolve({ ok: code === 0, output: code === 0 || output.trim() !== '' ? output : `the cdktf app ended with ${signal ? `signal ${signal}` : `exit status ${code}`}` }));
+  });
 }
 
 /** Synthesizes all stacks when `stack` is stale. */

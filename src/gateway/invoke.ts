@@ -115,6 +115,8 @@ interface Slot {
   current?: Pending;
   /** The function's own timeout, from the moment the event is handed over. */
   timer?: NodeJS.Timeout;
+  /** Its process runs a bundle reload() replaced: it finishes its invocation, then is replaced. */
+  stale?: boolean;
 }
 
 type ChildMessage =
@@ -273,7 +275,7 @@ export class LambdaInvoker {
   private nextId = 1;
   private closed = false;
 
-  constructor(private readonly integration: LambdaIntegration, options: InvokerOptions = {}) {
+  constructor(private integration: LambdaIntegration, options: InvokerOptions = {}) {
     this.integrationTimeoutMs = options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
     this.maxConcurrent = options.maxConcurrent ?? MAX_CONCURRENT_INVOCATIONS;
     this.functionLog = options.functionLog ?? ((line) => process.stdout.write(`${line}\n`));
@@ -320,6 +322,28 @@ export class LambdaInvoker {
     });
   }
 
+  /**
+   * Runs `integration` (another bundle, timeout, environment...) from now on, as Lambda does
+   * after an update: invocations that are waiting, and every one after, run in new processes
+   * started with it; a process running an invocation finishes it with what it loaded, then is
+   * replaced. Idle processes (and those still starting) are ended and replaced at once.
+   */
+  reload(integration: LambdaIntegration): void {
+    if (this.closed) return;
+    this.integration = integration;
+    for (const slot of this.slots) {
+      if (slot.current) {
+        slot.stale = true;
+        continue;
+      }
+      const running = slot.child !== undefined;
+      void this.retire(slot);
+      // A slot left empty after an init failure is started again only when a request needs it.
+      if (running) this.spawn(slot);
+    }
+    this.dispatch();
+  }
+
   /** Invocations running or waiting. */
   get pending(): number {
     return this.inFlight;
@@ -351,6 +375,7 @@ export class LambdaInvoker {
     this.readOutput(child, out);
     slot.child = child;
     slot.out = out;
+    slot.stale = false;
     slot.ready = false;
     slot.proven = false;
     slot.initError = undefined;
@@ -474,6 +499,11 @@ export class LambdaInvoker {
         }
         this.settle(pending, this.outcomeOf(message));
         this.release(slot);
+        // Its bundle was replaced while it ran: a new process for the next invocation.
+        if (slot.stale && !this.closed) {
+          void this.retire(slot);
+          this.spawn(slot);
+        }
         this.dispatch();
         return;
       }

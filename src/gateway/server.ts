@@ -97,33 +97,37 @@ interface Caller {
   readonly accessKeyId: string;
 }
 
+/**
+ * Everything a request reads from the stack, built in full before update() swaps it in with
+ * one assignment: a request keeps the one it started with, from routing to its access-log line.
+ */
+interface Served {
+  readonly stack: LoadedStack;
+  readonly router: Router;
+  readonly permissions: InvokePermissions;
+  readonly byAccessKey: ReadonlyMap<string, { invoker: InvokerDefinition; key: InvokerKey }>;
+}
+
 export class LocalGateway {
   private readonly server: http.Server;
-  private readonly router: Router;
   private readonly authorizer: Authorizer;
   private readonly invoker: LambdaInvoker;
-  private readonly permissions: InvokePermissions;
-  private readonly byAccessKey = new Map<string, { invoker: InvokerDefinition; key: InvokerKey }>();
+  private served: Served;
   private readonly now: () => Date;
 
   constructor(private readonly options: GatewayOptions) {
     const { stack } = options;
     this.now = options.now ?? (() => new Date());
-    this.router = new Router(stack.routes);
+    this.served = servedOf(stack, options.keys);
     this.authorizer = new Authorizer({
       onInvalidPolicies: (principal, problems) => {
-        const invoker = stack.invokers.find((i) => i.principal === principal)?.name ?? principal.arn;
+        const invoker = this.served.stack.invokers.find((i) => i.principal === principal)?.name ?? principal.arn;
         options.log?.(JSON.stringify({ warning: `invoker ${invoker}: IAM would reject these policies, so they grant nothing here`, problems }));
       },
     });
     this.invoker = new LambdaInvoker(stack.integration, { workers: options.workers, integrationTimeoutMs: options.integrationTimeoutMs, functionLog: options.functionLog });
-    this.permissions = new InvokePermissions(stack);
     const noPermission = missingPermissionWarning(stack);
     if (noPermission) options.log?.(JSON.stringify({ warning: noPermission }));
-    for (const invoker of stack.invokers) {
-      const key = options.keys.get(invoker.name);
-      if (key) this.byAccessKey.set(key.accessKeyId, { invoker, key });
-    }
     // API Gateway's quota for HTTP APIs: "Total combined size of request line and header values:
     // 10240 bytes" (Amazon API Gateway quotas, HTTP API quotas); Node answers past it with 431.
     this.server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
@@ -152,6 +156,37 @@ export class LocalGateway {
   get url(): string {
     const address = this.server.address() as AddressInfo | null;
     return `http://127.0.0.1:${address?.port ?? this.options.port ?? 3000}`;
+  }
+
+  /** The stack being served (the latest one update() swapped in). */
+  get stack(): LoadedStack {
+    return this.served.stack;
+  }
+
+  /**
+   * Serves `stack` from now on (watch mode, after a re-synthesis): its routes, CORS, Lambda
+   * permissions and invokers (each with its key from `keys`; an invoker without one, or one no
+   * longer in the stack, is refused as AWS refuses a deleted user's key) are swapped in at once,
+   * built in full first, so a request sees either the old stack or the new one, never a mix.
+   * Requests in flight finish with the stack they started with. The port stays. When the
+   * Lambda integration changed, or with `reloadFunction` (its bundle file was replaced in
+   * place), the invoker's processes are replaced (LambdaInvoker.reload).
+   */
+  update(stack: LoadedStack, keys: ReadonlyMap<string, InvokerKey>, options: { readonly reloadFunction?: boolean } = {}): void {
+    const next = servedOf(stack, keys);
+    const integrationChanged = JSON.stringify(stack.integration) !== JSON.stringify(this.served.stack.integration);
+    this.served = next;
+    if (integrationChanged || options.reloadFunction) this.invoker.reload(stack.integration);
+    const noPermission = missingPermissionWarning(stack);
+    if (noPermission) this.options.log?.(JSON.stringify({ warning: noPermission }));
+  }
+
+  /**
+   * The bundle file was replaced in place (watch mode, after the handler was rebuilt): new
+   * invocations run it, those in flight finish on what their process loaded (LambdaInvoker.reload).
+   */
+  reloadFunction(): void {
+    this.invoker.reload(this.served.stack.integration);
   }
 
   /** Authorization decisions answered from the cache, for the benchmark. */
@@ -184,6 +219,7 @@ export class LocalGateway {
     const started = performance.now();
     const requestTime = this.now();
     const requestId = randomChunk(12).toString('base64');
+    const served = this.served;
     const method = (req.method ?? 'GET').toUpperCase();
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -206,8 +242,8 @@ export class LocalGateway {
         this.options.log?.(JSON.stringify({ requestId, refused: `${method} ${rawPath.slice(0, 200)}: ${path.reason}` }));
         throw errors.badRequest();
       }
-      const matched = this.router.match(method, path.decoded);
-      const cors = this.options.stack.cors;
+      const matched = served.router.match(method, path.decoded);
+      const cors = served.stack.cors;
       if (!matched && cors && preflight) {
         response = { status: 204, headers: {}, body: Buffer.alloc(0) };
       } else {
@@ -221,11 +257,11 @@ export class LocalGateway {
         const body = await readBody(req);
         bodyUnread = false;
         if (iam) {
-          caller = await this.authenticate(req, method, rawPath, rawQuery, body);
-          denial = this.authorize(caller, method, rawPath, path.decoded, req, requestId);
+          caller = await this.authenticate(served, req, method, rawPath, rawQuery, body);
+          denial = this.authorize(served, caller, method, rawPath, path.decoded, req, requestId);
           if (denial !== undefined) throw errors.accessDenied();
         }
-        response = await this.invoke(req, { method, rawPath: path.decoded, rawQuery, body, routeKey, pathParameters: matched.pathParameters, requestId, caller, trace });
+        response = await this.invoke(served, req, { method, rawPath: path.decoded, rawQuery, body, routeKey, pathParameters: matched.pathParameters, requestId, caller, trace });
       }
     } catch (error) {
       gatewayError = error instanceof GatewayError ? error : unexpected(error, requestId);
@@ -233,8 +269,8 @@ export class LocalGateway {
       response = { status: r.status, headers: r.headers, body: Buffer.from(r.body) };
     }
     const expectsBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-    this.send(req, res, response, { origin, preflight, requestId, close: bodyUnread && expectsBody && !req.complete });
-    this.logAccess(req, { requestId, requestTime, started, method, rawPath, routeKey, response, caller, gatewayError, integration: trace.facts });
+    this.send(served, req, res, response, { origin, preflight, requestId, close: bodyUnread && expectsBody && !req.complete });
+    this.logAccess(served, req, { requestId, requestTime, started, method, rawPath, routeKey, response, caller, gatewayError, integration: trace.facts });
     const errorType = response.headers['x-amzn-errortype'] as string | undefined;
     if (errorType !== undefined || denial !== undefined) {
       this.options.log?.(JSON.stringify({ requestId, errorType, authorization: denial } satisfies GatewayNote));
@@ -247,13 +283,14 @@ export class LocalGateway {
    * is a malformed response, whose reason is worked out again here (a rare path).
    */
   private logAccess(
+    served: Served,
     req: http.IncomingMessage,
     r: {
       requestId: string; requestTime: Date; started: number; method: string; rawPath: string; routeKey: string; response: HttpResponse;
       caller?: Caller; gatewayError?: GatewayError; integration?: IntegrationFacts;
     },
   ): void {
-    const { stack } = this.options;
+    const { stack } = served;
     if (!this.options.log || stack.accessLogFormat === undefined) return;
     let integration = r.integration;
     if (integration?.outcome.kind === 'result') {
@@ -304,21 +341,21 @@ export class LocalGateway {
     }
   }
 
-  private async authenticate(req: http.IncomingMessage, method: string, rawPath: string, rawQuery: string, body: Buffer): Promise<Caller> {
+  private async authenticate(served: Served, req: http.IncomingMessage, method: string, rawPath: string, rawQuery: string, body: Buffer): Promise<Caller> {
     const verified = await verifySignature(
       { method, rawPath, rawQuery, rawHeaders: req.rawHeaders, body },
       {
-        region: this.options.stack.region,
+        region: served.stack.region,
         service: 'execute-api',
         now: this.now(),
         lookupCredentials: (accessKeyId: string) => {
-          const entry = this.byAccessKey.get(accessKeyId);
+          const entry = served.byAccessKey.get(accessKeyId);
           return entry ? { secretAccessKey: entry.key.secretAccessKey } : undefined;
         },
       },
     );
     if (!verified) throw errors.missingAuthentication();
-    const entry = this.byAccessKey.get(verified.accessKeyId);
+    const entry = served.byAccessKey.get(verified.accessKeyId);
     if (!entry) throw errors.unknownAccessKey();
     return { invoker: entry.invoker, accessKeyId: verified.accessKeyId };
   }
@@ -328,8 +365,8 @@ export class LocalGateway {
    * path is the request path as sent and as decoded; AWS does not document which form IAM
    * sees, so both must be allowed (they differ only for percent-encoded characters).
    */
-  private authorize(caller: Caller, method: string, rawPath: string, decodedPath: string, req: http.IncomingMessage, requestId: string): string | undefined {
-    const { stack } = this.options;
+  private authorize(served: Served, caller: Caller, method: string, rawPath: string, decodedPath: string, req: http.IncomingMessage, requestId: string): string | undefined {
+    const { stack } = served;
     const prefix = `${stack.executionArn}/${stack.stage}/${method}/`;
     const facts = {
       sourceIp: sourceIp(req),
@@ -358,6 +395,7 @@ export class LocalGateway {
   }
 
   private async invoke(
+    served: Served,
     req: http.IncomingMessage,
     request: {
       method: string; rawPath: string; rawQuery: string; body: Buffer; routeKey: string; pathParameters: Readonly<Record<string, string>>; requestId: string; caller?: Caller;
@@ -365,9 +403,9 @@ export class LocalGateway {
       trace: { facts?: IntegrationFacts };
     },
   ): Promise<HttpResponse> {
-    const { stack } = this.options;
+    const { stack } = served;
     // Lambda's resource-based policy must let API Gateway invoke the function from this route (invoke-permission.ts).
-    const refused = this.permissions.refusal(request.routeKey, request.method);
+    const refused = served.permissions.refusal(request.routeKey, request.method);
     if (refused !== undefined) {
       this.options.log?.(JSON.stringify({ requestId: request.requestId, integrationError: NO_INVOKE_PERMISSION, lambdaPermission: refused }));
       throw errors.internal();
@@ -467,13 +505,14 @@ export class LocalGateway {
    * connection is closed after the answer.
    */
   private send(
+    served: Served,
     req: http.IncomingMessage,
     res: http.ServerResponse,
     response: HttpResponse,
     context: { readonly origin: string | undefined; readonly preflight: boolean; readonly requestId: string; readonly close: boolean },
   ): void {
     if (res.headersSent || res.destroyed) return;
-    const cors = this.options.stack.cors;
+    const cors = served.stack.cors;
     const headers = !cors
       ? { ...response.headers }
       : context.preflight
@@ -499,6 +538,16 @@ export class LocalGateway {
     }
     res.end(response.body);
   }
+}
+
+/** The pieces update() swaps in, built from `stack`: an invoker without a key in `keys` has no way in. */
+function servedOf(stack: LoadedStack, keys: ReadonlyMap<string, InvokerKey>): Served {
+  const byAccessKey = new Map<string, { invoker: InvokerDefinition; key: InvokerKey }>();
+  for (const invoker of stack.invokers) {
+    const key = keys.get(invoker.name);
+    if (key) byAccessKey.set(key.accessKeyId, { invoker, key });
+  }
+  return { stack, router: new Router(stack.routes), permissions: new InvokePermissions(stack), byAccessKey };
 }
 
 /**

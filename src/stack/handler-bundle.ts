@@ -5,7 +5,7 @@
  * The output depends only on the sources and the runtime: no timestamps, no absolute paths,
  * no source map, so synthesizing twice gives byte-identical assets.
  */
-import { buildSync } from 'esbuild';
+import { buildSync, type BuildOptions } from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LambdaRuntime } from '../config/types';
@@ -32,21 +32,7 @@ export function esbuildTarget(runtime: LambdaRuntime): string {
 export function bundleHandler(runtime: LambdaRuntime, outRoot = path.join(PROJECT_ROOT, '.build')): string {
   const outDir = path.join(outRoot, `handler-${esbuildTarget(runtime)}`);
   const outFile = path.join(outDir, HANDLER_FILE);
-  const result = buildSync({
-    entryPoints: [HANDLER_ENTRY],
-    outfile: outFile,
-    absWorkingDir: PROJECT_ROOT,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: esbuildTarget(runtime),
-    minify: true,
-    legalComments: 'none',
-    sourcemap: false,
-    external: ['@aws-sdk/*'],
-    logLevel: 'silent',
-    write: false,
-  });
+  const result = buildSync(handlerBuildOptions(runtime, outFile));
   if (result.errors.length > 0) {
     throw new Error(`esbuild could not bundle ${HANDLER_ENTRY}: ${result.errors.map((e) => e.text).join('; ')}`);
   }
@@ -61,4 +47,28 @@ export function bundleHandler(runtime: LambdaRuntime, outRoot = path.join(PROJEC
   fs.writeFileSync(temp, bundle.contents);
   fs.renameSync(temp, outFile);
   return outDir;
+}
+
+/**
+ * esbuild's options for the bundle, in memory (`write: false`), `outFile` naming the output.
+ * The one definition of how the handler is built: bundleHandler (synth) and watch mode's
+ * incremental rebuilds (esbuild's context(), src/commands/watch.ts) both use it, so the bytes
+ * are the same.
+ */
+export function handlerBuildOptions(runtime: LambdaRuntime, outFile: string) {
+  return {
+    entryPoints: [HANDLER_ENTRY],
+    outfile: outFile,
+    absWorkingDir: PROJECT_ROOT,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: esbuildTarget(runtime),
+    minify: true,
+    legalComments: 'none',
+    sourcemap: false,
+    external: ['@aws-sdk/*'],
+    logLevel: 'silent',
+    write: false,
+  } satisfies BuildOptions;
 }

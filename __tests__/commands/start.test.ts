@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -69,6 +69,25 @@ describe('npm start', () => {
     } finally {
       blocker.close();
     }
+  }, 30_000);
+
+  it('stops when npm, which started it, is killed (npm does not pass the SIGTERM on)', async () => {
+    const port = await freePort();
+    const npm = spawn('npm', ['start', '--silent'], { cwd: root, env: { ...process.env, ...env, PORT: String(port), PAGE_PORT: String(await freePort()) }, stdio: 'ignore' });
+    const answers = async (): Promise<boolean> => {
+      try {
+        await (await fetch(`http://127.0.0.1:${port}/hello`)).text();
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    while (!(await answers())) await new Promise((resolve) => setTimeout(resolve, 25));
+    npm.kill('SIGTERM');
+    // The gateway notices within half a second that its parent is gone, then stops gracefully.
+    const deadline = Date.now() + 10_000;
+    while ((await answers()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await answers()).toBe(false);
   }, 30_000);
 
   it('names the stack it cannot find', async () => {

@@ -31,6 +31,9 @@ import { watchProject, withLocalBundle, type Watching } from './watch';
 
 const root = path.resolve(__dirname, '..', '..');
 
+/** The process that started this one, read first thing (see the parent watch in main()). */
+const PARENT_PID = process.ppid;
+
 // Piped into head or less: stop quietly when the reader goes away.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => process.exit(error.code === 'EPIPE' ? 0 : 1));
 
@@ -126,18 +129,24 @@ async function main(): Promise<void> {
   // at once, requests in flight answered (each within API Gateway's 30 s integration timeout),
   // then exit 0. A second signal exits at once, with the shell's code for it (130, 143).
   let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
+  const stop = (signal: NodeJS.Signals, why: string = signal): void => {
     if (stopping) {
-      console.log(`${signal} again: stopping at once`);
+      console.log(`${why} again: stopping at once`);
       process.exit(128 + (os.constants.signals[signal] ?? 0));
     }
     stopping = true;
-    console.log(`\n${signal}: stopping the local gateway (letting requests in flight finish; ${signal} again stops at once)`);
+    console.log(`\n${why}: stopping the local gateway (letting requests in flight finish; ${signal} again stops at once)`);
     removeRunningGateway(stateFile);
     Promise.all([watching?.close(), gateway.close(), page?.close()]).then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // `npm start` runs this process under `sh -c`: a SIGTERM sent to npm ends npm and the shell
+  // but is not passed on, and the gateway would keep the port with no one to stop it. So a
+  // parent that goes away stops it as SIGTERM would.
+  setInterval(() => {
+    if (process.ppid !== PARENT_PID) stop('SIGTERM', 'the process that started npm start ended');
+  }, 500).unref();
   // After the handlers: whoever reads the banner's last line may signal at once.
   console.log(banner(stack, url, keys, credentials, page, watching !== undefined));
 }

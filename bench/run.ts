@@ -1,5 +1,6 @@
 /** `npm run bench`: every benchmark of the project, printing ratios measured in this one run. */
 import { benchAuthorize } from './authorize';
+import { benchDevLoop } from './dev-loop';
 import { benchGateway } from './gateway';
 import { benchHandlerSize } from './handler-size';
 import { benchMemory } from './memory';
@@ -9,6 +10,7 @@ async function main(): Promise<void> {
   benchHandlerSize();
   await benchAuthorize();
   await benchSynth();
+  await benchDevLoop();
   await benchGateway();
   await benchMemory();
 }

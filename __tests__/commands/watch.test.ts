@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { HandlerBuilder, synthMessage } from '../../src/commands/watch';
+import { pathToFileURL } from 'node:url';
+import { HandlerBuilder, synthMessage, withoutSourceMap, withSourceMap } from '../../src/commands/watch';
 import { bundleHandler, HANDLER_FILE, PROJECT_ROOT } from '../../src/stack/handler-bundle';
 
 describe('watch mode', () => {
@@ -51,5 +52,25 @@ describe('watch mode', () => {
       "  name: 'TransformError'",
       '}',
     ].join('\n'));
+  });
+});
+
+describe('the local copy\'s source map', () => {
+  it('maps synth\'s bytes to handler/index.ts by absolute file URL, inline as one last line that comes off again', async () => {
+    const builder = new HandlerBuilder(PROJECT_ROOT);
+    try {
+      const built = await builder.build('nodejs22.x');
+      if (!built.ok) throw new Error(built.message);
+      const map = JSON.parse(built.sourceMap!) as { sources: string[]; sourcesContent: string[] };
+      expect(map.sources).toEqual([pathToFileURL(path.join(PROJECT_ROOT, 'handler', 'index.ts')).href]);
+      expect(map.sourcesContent[0]).toBe(fs.readFileSync(path.join(PROJECT_ROOT, 'handler', 'index.ts'), 'utf8'));
+      const copy = withSourceMap(built.contents, built.sourceMap);
+      expect(copy.subarray(0, built.contents.length).equals(Buffer.from(built.contents))).toBe(true);
+      expect(copy.subarray(built.contents.length).toString()).toMatch(/^\n\/\/# sourceMappingURL=data:application\/json;charset=utf-8;base64,[A-Za-z0-9+/=]+\n$/);
+      expect(withoutSourceMap(copy).equals(Buffer.from(built.contents))).toBe(true);
+      expect(withoutSourceMap(Buffer.from(built.contents)).equals(Buffer.from(built.contents))).toBe(true);
+    } finally {
+      await builder.dispose();
+    }
   });
 });

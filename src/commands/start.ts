@@ -11,6 +11,9 @@
  *
  * Watch mode (watch.ts) is on: a handler edit is rebuilt and served, a config or stack edit is
  * synthesized and swapped in, without a restart. `npm start -- --no-watch` turns it off.
+ *
+ * `npm start -- --inspect[=port]` debugs the handler: one Lambda process, with Node's inspector
+ * on 127.0.0.1:<port> (9229), no timeouts; the bundle it runs carries its source map (watch.ts).
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -21,13 +24,15 @@ import { loadStack, StackLoadError, type LoadedStack } from '../gateway/load-sta
 import { DenialLog } from '../gateway/denial-log';
 import { missingPermissionWarning } from '../gateway/invoke-permission';
 import { removeRunningGateway, writeRunningGateway } from '../gateway/running-gateway';
+import type { InspectAddress } from '../gateway/invoke';
 import { LocalGateway, PortInUseError } from '../gateway/server';
+import type { LambdaRuntime } from '../config/types';
 import { EnvValueError, portFromEnv } from './env-value';
 import { grantsOf } from './invoker-grants';
 import { PageServerError, startPageServer, type PageServer } from './page-server';
 import { oneStack, StackSelectionError } from './stack-selection';
 import { outdirOf, synthIfStale } from './synth-if-stale';
-import { watchProject, withLocalBundle, type Watching } from './watch';
+import { HandlerBuilder, watchProject, withLocalBundle, type Watching } from './watch';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -40,15 +45,30 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => process.exit(error.
 /** A command-line argument npm start does not take. */
 class StartArgumentError extends Error {}
 
-/** `--no-watch` (or `--watch`, the default); anything else is refused in one line. */
-function parseArgs(args: readonly string[]): { watch: boolean } {
+/** Node's default inspector port, as `node --inspect`. */
+const DEFAULT_INSPECT_PORT = 9229;
+
+/**
+ * `--no-watch` (or `--watch`, the default); `--inspect[=[127.0.0.1:]port]` (Node's inspector in the
+ * Lambda process, 127.0.0.1:9229 by default); anything else is refused in one line.
+ */
+function parseArgs(args: readonly string[]): { watch: boolean; inspect?: InspectAddress } {
   let watch = true;
+  let inspect: InspectAddress | undefined;
   for (const arg of args) {
     if (arg === '--no-watch') watch = false;
     else if (arg === '--watch') watch = true;
-    else throw new StartArgumentError(`npm start: unknown argument ${JSON.stringify(arg)}; it takes --no-watch (serve without reloading edits), e.g. npm start -- --no-watch`);
+    else if (arg === '--inspect') inspect = { host: '127.0.0.1', port: DEFAULT_INSPECT_PORT };
+    else if (arg.startsWith('--inspect=')) {
+      const match = /^(?:(?:127\.0\.0\.1|localhost):)?([0-9]{1,5})$/.exec(arg.slice('--inspect='.length));
+      const port = Number(match?.[1]);
+      if (!match || port < 1 || port > 65535) {
+        throw new StartArgumentError(`npm start: ${JSON.stringify(arg)} is not an inspector port; use --inspect (port ${DEFAULT_INSPECT_PORT}) or --inspect=<1-65535>, e.g. npm start -- --inspect=9230 (it listens on 127.0.0.1 only: whoever reaches it can run code)`);
+      }
+      inspect = { host: '127.0.0.1', port };
+    } else throw new StartArgumentError(`npm start: unknown argument ${JSON.stringify(arg)}; it takes --no-watch (serve without reloading edits) and --inspect[=port] (debug the handler), e.g. npm start -- --no-watch`);
   }
-  return { watch };
+  return { watch, inspect };
 }
 
 /** PORT: digits only, 1 to 65535, or 0 for any free port (the banner prints the one it got). */
@@ -56,7 +76,7 @@ function parsePort(text: string | undefined): number {
   return portFromEnv('PORT', text, 3000);
 }
 
-function banner(stack: LoadedStack, url: string, keys: ReadonlyMap<string, { accessKeyId: string }>, credentials: string, page: PageServer | undefined, watching: boolean): string {
+function banner(stack: LoadedStack, url: string, keys: ReadonlyMap<string, { accessKeyId: string }>, credentials: string, page: PageServer | undefined, watching: boolean, inspect: InspectAddress | undefined): string {
   const relCredentials = path.relative(process.cwd(), credentials) || credentials;
   const first = stack.invokers.find((i) => i.name === 'viewer') ?? stack.invokers[0];
   const scope = `aws:amz:${stack.region}:execute-api`;
@@ -95,22 +115,41 @@ function banner(stack: LoadedStack, url: string, keys: ReadonlyMap<string, { acc
   lines.push('', watching
     ? 'Watching handler/ (rebuilt and served at once) and iam-http-api.config.ts, main.ts, src/ (synthesized and swapped in); npm start -- --no-watch turns this off.'
     : 'Not watching for edits (--no-watch): restart npm start to serve them.');
+  if (inspect) {
+    lines.push(
+      '',
+      `Debugging (--inspect): the Lambda runs in 1 process (one debugger target) with Node's inspector on ${inspect.host}:${inspect.port}:`,
+      `  attach Chrome (chrome://inspect, "Configure..." ${inspect.host}:${inspect.port}) or VS Code (an "attach" configuration, port ${inspect.port}, "restart": true);`,
+      '  breakpoints in handler/*.ts work through the bundle\'s source map. A reload or a crash starts a new process on the same port: reattach.',
+      `  Timeouts are suspended while --inspect is on: neither the function's timeout (${stack.integration.timeoutSeconds} s) nor API Gateway's 30 s stops a paused handler, as they would on AWS.`,
+    );
+  }
   lines.push('', 'Ctrl-C stops the gateway.');
   return lines.join('\n');
 }
 
 async function main(): Promise<void> {
-  const { watch } = parseArgs(process.argv.slice(2));
+  const { watch, inspect } = parseArgs(process.argv.slice(2));
   const stackName = oneStack(process.env.STACK, 'dev', 'npm start');
   const port = parsePort(process.env.PORT);
   const outdir = outdirOf(root);
   synthIfStale(root, outdir, stackName);
   const stack = loadStack(outdir, stackName);
+  // A build of the handler for its source map (esbuild works in its own process meanwhile).
+  const builder = new HandlerBuilder(root);
+  const building = builder.build(stack.integration.runtime as LambdaRuntime);
   const credentials = process.env.IAM_HTTP_API_CREDENTIALS || credentialsPath(root);
   const keys = ensureInvokerKeys(credentials, stack.invokers.map((i) => i.name));
   const denials = new DenialLog(path.join(path.dirname(credentials), 'denials.json'));
-  // Watch mode runs a copy of the bundle, which a re-synthesis does not delete under it (watch.ts).
-  const gateway = new LocalGateway({ stack: watch ? withLocalBundle(root, stack) : stack, keys, port, log: (line) => console.log(line), onDenied: (denial) => denials.record(denial) });
+  // The gateway runs a copy of the bundle with its source map inline, which a re-synthesis does
+  // not delete under it (watch.ts); what Terraform zips is untouched.
+  const primed = await building;
+  if (!watch) await builder.dispose();
+  const gateway = new LocalGateway({
+    stack: withLocalBundle(root, stack, primed), keys, port, log: (line) => console.log(line), onDenied: (denial) => denials.record(denial),
+    // Debugging: one Lambda process, so one debugger target.
+    ...(inspect ? { inspect, workers: 1 } : {}),
+  });
   const url = await gateway.listen();
   // The page is a convenience: when its port is busy, say so and keep serving the gateway.
   const page = await startPageServer({ gatewayUrl: url, region: stack.region }).catch((error: unknown) => {
@@ -122,7 +161,7 @@ async function main(): Promise<void> {
   const stateFile = path.join(path.dirname(credentials), 'gateway.json');
   writeRunningGateway(stateFile, { url, stack: stack.stackName, region: stack.region, pid: process.pid, credentialsFile: credentials, denialsFile: denials.file });
   const watching: Watching | undefined = watch
-    ? await watchProject({ root, outdir, stackName, credentials, gateway, print: (text) => console.log(text), printError: (text) => console.error(text) })
+    ? await watchProject({ root, outdir, stackName, credentials, gateway, builder, primed, print: (text) => console.log(text), printError: (text) => console.error(text) })
     : undefined;
 
   // The first signal stops gracefully: no new connections, idle keep-alive connections closed
@@ -148,7 +187,7 @@ async function main(): Promise<void> {
     if (process.ppid !== PARENT_PID) stop('SIGTERM', 'the process that started npm start ended');
   }, 500).unref();
   // After the handlers: whoever reads the banner's last line may signal at once.
-  console.log(banner(stack, url, keys, credentials, page, watching !== undefined));
+  console.log(banner(stack, url, keys, credentials, page, watching !== undefined, inspect));
 }
 
 main().catch((error: unknown) => {

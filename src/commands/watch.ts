@@ -5,7 +5,11 @@
  *  - The gateway runs a copy of the bundle, `.build/local-handler/<stack>-<pid>/index.mjs`
  *    (withLocalBundle; removed when it stops), never the file in cdktf.out: that one is rewritten by every synthesis
  *    (cdktf deletes the asset folder first) and must stay exactly what `npm run synth` writes,
- *    in a folder named after its content's hash.
+ *    in a folder named after its content's hash. The copy is synth's bytes plus one last line,
+ *    an inline source map (withSourceMap) from esbuild's build of the same sources with the same
+ *    options: the Lambda processes run with --enable-source-maps, so a handler's stack trace
+ *    names handler/*.ts lines, and a debugger (npm start -- --inspect) sets breakpoints there.
+ *    The map is attached only when that build's JavaScript is byte for byte the bundle's.
  *  - `handler/**`: the bundle is rebuilt incrementally (esbuild's context() and rebuild(), with
  *    the options synth uses, handler-bundle.ts, so the bytes are synth's) into that copy. New
  *    invocations run the new bundle; those in flight finish on the old one (LambdaInvoker.reload).
@@ -24,6 +28,7 @@ import { context, formatMessages, type BuildContext, type BuildFailure, type Mes
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { LambdaRuntime } from '../config/types';
 import { CredentialsFileError, ensureInvokerKeys } from '../gateway/credentials';
 import { loadStack, StackLoadError, type LoadedStack } from '../gateway/load-stack';
@@ -58,6 +63,9 @@ export interface WatchOptions {
   readonly handlerDebounceMs?: number;
   /** Quiet period after the last event before the app is synthesized again (default 100 ms). */
   readonly stackDebounceMs?: number;
+  /** The builder whose first build (`primed`) gave the copy served now its source map; default: a new one, primed here. */
+  readonly builder?: HandlerBuilder;
+  readonly primed?: Built;
 }
 
 export interface Watching {
@@ -65,11 +73,17 @@ export interface Watching {
   close(): Promise<void>;
 }
 
-type Built = { readonly ok: true; readonly contents: Uint8Array } | { readonly ok: false; readonly message: string };
+/** A build of the handler: its JavaScript (synth's bytes) and its source map (sources as absolute file URLs). */
+export type Built = { readonly ok: true; readonly contents: Uint8Array; readonly sourceMap?: string } | { readonly ok: false; readonly message: string };
+
+/** synth's options, plus a separate source map: esbuild writes the same JavaScript with it (watch.test.ts checks). */
+function builderOptions(runtime: LambdaRuntime, outFile: string) {
+  return { ...handlerBuildOptions(runtime, outFile), sourcemap: 'external' } as const;
+}
 
 /** esbuild's incremental build of the handler for one target; a new context when the runtime changes. */
 export class HandlerBuilder {
-  private ctx?: BuildContext<ReturnType<typeof handlerBuildOptions>>;
+  private ctx?: BuildContext<ReturnType<typeof builderOptions>>;
   private target?: string;
 
   constructor(private readonly root: string) {}
@@ -80,13 +94,14 @@ export class HandlerBuilder {
     try {
       if (!this.ctx) {
         // Named as synth names it (nothing is written: write is false), so the bytes are synth's.
-        this.ctx = await context(handlerBuildOptions(runtime, path.join(this.root, '.build', `handler-${target}`, HANDLER_FILE)));
+        this.ctx = await context(builderOptions(runtime, path.join(this.root, '.build', `handler-${target}`, HANDLER_FILE)));
         this.target = target;
       }
       const result = await this.ctx.rebuild();
       const file = result.outputFiles.find((f) => f.path.endsWith(`${path.sep}${HANDLER_FILE}`));
       if (!file) return { ok: false, message: `esbuild wrote no ${HANDLER_FILE}` };
-      return { ok: true, contents: file.contents };
+      const map = result.outputFiles.find((f) => f.path.endsWith(`${path.sep}${HANDLER_FILE}.map`));
+      return { ok: true, contents: file.contents, sourceMap: map ? absoluteSources(map.text, path.dirname(map.path)) : undefined };
     } catch (error) {
       const errors = (error as Partial<BuildFailure>).errors;
       if (!Array.isArray(errors)) return { ok: false, message: (error as Error).message ?? String(error) };
@@ -100,6 +115,29 @@ export class HandlerBuilder {
     this.target = undefined;
     await ctx?.dispose();
   }
+}
+
+/** A source map with its `sources` made absolute file URLs (esbuild's are relative to its outfile, where the copy is not). */
+function absoluteSources(mapText: string, mapDir: string): string {
+  const map = JSON.parse(mapText) as { sources: string[]; sourceRoot?: string };
+  map.sources = map.sources.map((source) => pathToFileURL(path.resolve(mapDir, map.sourceRoot ?? '', source)).href);
+  delete map.sourceRoot;
+  return JSON.stringify(map);
+}
+
+/** How the local copy's last line starts: an inline source map (a file of its own would be one more thing to keep in step). */
+const SOURCE_MAP_COMMENT = '\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,';
+
+/** `js` with `sourceMap` inline as its last line (the code's lines and columns are unchanged); `js` alone without one. */
+export function withSourceMap(js: Uint8Array, sourceMap: string | undefined): Buffer {
+  if (sourceMap === undefined) return Buffer.from(js);
+  return Buffer.concat([js, Buffer.from(`${SOURCE_MAP_COMMENT}${Buffer.from(sourceMap).toString('base64')}\n`)]);
+}
+
+/** The JavaScript of a local copy: its bytes without the source map line withSourceMap added. */
+export function withoutSourceMap(bytes: Buffer): Buffer {
+  const at = bytes.lastIndexOf(SOURCE_MAP_COMMENT);
+  return at >= 0 && /^[A-Za-z0-9+/=]*\n?$/.test(bytes.subarray(at + SOURCE_MAP_COMMENT.length).toString('latin1')) ? bytes.subarray(0, at) : bytes;
 }
 
 /** Where the gateways of a project keep the bundles they run: one folder each. */
@@ -147,9 +185,11 @@ function install(file: string, bytes: Uint8Array): void {
 
 /**
  * `stack` with its Lambda running a copy of its bundle (localBundleFile), copied now: what
- * watch mode serves, at startup and after each re-synthesis.
+ * npm start serves, at startup and (watch mode) after each re-synthesis. `built`: a build of
+ * the same sources (HandlerBuilder); when its JavaScript is the bundle's, its source map goes
+ * into the copy.
  */
-export function withLocalBundle(root: string, stack: LoadedStack): LoadedStack {
+export function withLocalBundle(root: string, stack: LoadedStack, built?: Built): LoadedStack {
   removeOrphanedCopies(root);
   const file = localBundleFile(root, stack);
   // Removed when the process exits (after a graceful stop, the Lambda processes are gone by then).
@@ -157,8 +197,14 @@ export function withLocalBundle(root: string, stack: LoadedStack): LoadedStack {
     cleanupRegistered.add(file);
     process.once('exit', () => fs.rmSync(path.dirname(file), { recursive: true, force: true }));
   }
-  install(file, fs.readFileSync(stack.integration.bundleFile));
+  const bytes = fs.readFileSync(stack.integration.bundleFile);
+  install(file, withSourceMap(bytes, sourceMapFor(bytes, built)));
   return { ...stack, integration: { ...stack.integration, bundleFile: file } };
+}
+
+/** `built`'s source map if its JavaScript is `bundle`, else none (a map of other code would mislead). */
+function sourceMapFor(bundle: Uint8Array, built: Built | undefined): string | undefined {
+  return built?.ok && Buffer.from(built.contents).equals(bundle) ? built.sourceMap : undefined;
 }
 
 /** `84 ms`, `1.9 s`. */
@@ -205,7 +251,7 @@ export function describeChanges(before: LoadedStack, after: LoadedStack): string
 function sameBytes(a: string, b: string): boolean {
   if (a === b) return true;
   try {
-    return fs.readFileSync(a).equals(fs.readFileSync(b));
+    return withoutSourceMap(fs.readFileSync(a)).equals(withoutSourceMap(fs.readFileSync(b)));
   } catch {
     return false;
   }
@@ -216,11 +262,13 @@ export async function watchProject(options: WatchOptions): Promise<Watching> {
   const { root, gateway, print, printError } = options;
   const handlerDebounceMs = options.handlerDebounceMs ?? 15;
   const stackDebounceMs = options.stackDebounceMs ?? 100;
-  const builder = new HandlerBuilder(root);
+  const builder = options.builder ?? new HandlerBuilder(root);
   let closed = false;
   let synthChild: ChildProcess | undefined;
-  /** The bytes the invoker runs now, to tell a rebuild that changed nothing. */
-  let running: Buffer | undefined = readOrUndefined(gateway.stack.integration.bundleFile);
+  /** The local copy the invoker runs now (JavaScript and source map), to tell a rebuild that changed nothing. */
+  let served = readOrUndefined(gateway.stack.integration.bundleFile);
+  /** Its JavaScript: synth's bytes, to tell a re-synthesized bundle that changed nothing. */
+  let running: Buffer | undefined = served && withoutSourceMap(served);
 
   // Reloads run one at a time, in the order their bursts ended; a burst arriving while its kind
   // is already waiting joins that reload.
@@ -239,14 +287,19 @@ export async function watchProject(options: WatchOptions): Promise<Watching> {
       return;
     }
     const bytes = Buffer.from(built.contents);
-    if (running?.equals(bytes)) {
+    const copy = withSourceMap(bytes, built.sourceMap);
+    if (served?.equals(copy)) {
       print(`handler rebuilt in ${formatDuration(performance.now() - since)}: bundle unchanged`);
       return;
     }
-    install(gateway.stack.integration.bundleFile, bytes);
+    // Also when only the source map changed (an edit of comments or blank lines moves lines but
+    // not code): the processes load the map with the bundle, and stack traces must name the new lines.
+    const mapOnly = running?.equals(bytes) === true;
+    install(gateway.stack.integration.bundleFile, copy);
     gateway.reloadFunction();
     running = bytes;
-    print(`reloaded handler in ${formatDuration(performance.now() - since)}`);
+    served = copy;
+    print(`reloaded handler in ${formatDuration(performance.now() - since)}${mapOnly ? ': code unchanged, source map updated' : ''}`);
   };
 
   const reloadStack = async (since: number, files: ReadonlySet<string>): Promise<void> => {
@@ -276,7 +329,12 @@ export async function watchProject(options: WatchOptions): Promise<Watching> {
     const bytes = fs.readFileSync(stack.integration.bundleFile);
     const bundleChanged = !running?.equals(bytes);
     const local = localBundleFile(root, stack);
-    if (bundleChanged || local !== before.integration.bundleFile) install(local, bytes);
+    if (bundleChanged || local !== before.integration.bundleFile) {
+      // The map of a build of the sources as they are now (the bundle's runtime may be another).
+      const built = await builder.build(stack.integration.runtime as LambdaRuntime);
+      served = withSourceMap(bytes, sourceMapFor(bytes, built));
+      install(local, served);
+    }
     gateway.update({ ...stack, integration: { ...stack.integration, bundleFile: local } }, keys, { reloadFunction: bundleChanged });
     running = bytes;
     const added = stack.invokers.filter((i) => !before.invokers.some((b) => b.name === i.name));
@@ -355,7 +413,7 @@ export async function watchProject(options: WatchOptions): Promise<Watching> {
   };
 
   // The first build primes esbuild's incremental state, so the first edit rebuilds fast.
-  const primed = await builder.build(gateway.stack.integration.runtime as LambdaRuntime);
+  const primed = options.primed ?? await builder.build(gateway.stack.integration.runtime as LambdaRuntime);
   if (!primed.ok) printError(`watch mode: the handler does not build now; fix it and save\n${primed.message}`);
 
   watch(path.join(root, 'handler'), true, () => handlerChanged());

@@ -88,6 +88,19 @@ export interface InvokerOptions {
    * handler writes to stdout or stderr); default: the gateway's stdout.
    */
   readonly functionLog?: (line: string) => void;
+  /**
+   * Debugging (`npm start -- --inspect`): each Lambda process opens Node's inspector on this
+   * address (127.0.0.1 only: whoever reaches it runs code), waiting until its predecessor has
+   * released the port; neither the function's timeout nor the integration timeout is armed, so
+   * a handler paused in a debugger is never stopped. Use with one worker: one debugger target.
+   */
+  readonly inspect?: InspectAddress;
+}
+
+/** Where a Lambda process's inspector listens. */
+export interface InspectAddress {
+  readonly host: string;
+  readonly port: number;
 }
 
 interface Pending {
@@ -95,7 +108,8 @@ interface Pending {
   readonly eventJson: string;
   readonly context: LambdaContextInfo;
   readonly resolve: (outcome: InvocationOutcome) => void;
-  readonly deadline: NodeJS.Timeout;
+  /** API Gateway's integration timeout; none while debugging (InvokerOptions.inspect). */
+  readonly deadline?: NodeJS.Timeout;
   settled: boolean;
   /** The slot running it, once dispatched. */
   slot?: Slot;
@@ -271,6 +285,7 @@ export class LambdaInvoker {
   private readonly integrationTimeoutMs: number;
   private readonly maxConcurrent: number;
   private readonly functionLog: (line: string) => void;
+  private readonly inspect?: InspectAddress;
   private inFlight = 0;
   private nextId = 1;
   private closed = false;
@@ -279,6 +294,7 @@ export class LambdaInvoker {
     this.integrationTimeoutMs = options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
     this.maxConcurrent = options.maxConcurrent ?? MAX_CONCURRENT_INVOCATIONS;
     this.functionLog = options.functionLog ?? ((line) => process.stdout.write(`${line}\n`));
+    this.inspect = options.inspect;
     const size = poolSize(options.workers);
     for (let i = 0; i < size; i++) {
       const slot: Slot = { ready: false, proven: false };
@@ -315,7 +331,7 @@ export class LambdaInvoker {
         context,
         resolve,
         settled: false,
-        deadline: setTimeout(() => this.onIntegrationTimeout(pending), this.integrationTimeoutMs),
+        deadline: this.inspect ? undefined : setTimeout(() => this.onIntegrationTimeout(pending), this.integrationTimeoutMs),
       };
       this.queue.push(pending);
       this.dispatch();
@@ -361,8 +377,11 @@ export class LambdaInvoker {
 
   private spawn(slot: Slot): void {
     const out: ChildOutput = { logStreamName: logStreamName(), memoryMb: 0 };
-    const child = fork(WORKER_FILE, [this.integration.bundleFile, this.integration.exportName, String(MAX_RESPONSE_PAYLOAD_BYTES)], {
-      execArgv: heapFlags(this.integration.memoryMb),
+    const inspect = this.inspect ? [`${this.inspect.host}:${this.inspect.port}`] : [];
+    const child = fork(WORKER_FILE, [this.integration.bundleFile, this.integration.exportName, String(MAX_RESPONSE_PAYLOAD_BYTES), ...inspect], {
+      // Source maps: a bundle that carries one (the gateway's local copy, src/commands/watch.ts)
+      // names handler/*.ts lines in its stack traces; synth's bundle has none, so no cost there.
+      execArgv: [...heapFlags(this.integration.memoryMb), '--enable-source-maps'],
       // Lambda's environment only (never the gateway's, with the developer's AWS keys), and its
       // working directory: the function's code (LAMBDA_TASK_ROOT, /var/task on Lambda).
       env: lambdaEnvironment(this.integration, out.logStreamName),
@@ -456,10 +475,11 @@ export class LambdaInvoker {
   private start(slot: Slot): void {
     const pending = slot.current;
     const child = slot.child;
-    if (!pending || !child || slot.timer) return;
+    if (!pending || !child || slot.startedAt !== undefined) return;
     const timeoutMs = this.integration.timeoutSeconds * 1000;
     slot.startedAt = performance.now();
-    slot.timer = setTimeout(() => this.onFunctionTimeout(slot), timeoutMs);
+    // While debugging, no timeout: a developer stepping through the handler needs the time (Lambda would stop it).
+    slot.timer = this.inspect ? undefined : setTimeout(() => this.onFunctionTimeout(slot), timeoutMs);
     // The log stream is the execution environment's, whatever the caller named.
     const context = { ...pending.context, logStreamName: slot.out?.logStreamName ?? pending.context.logStreamName, timeoutMs };
     try {
@@ -491,7 +511,7 @@ export class LambdaInvoker {
         return;
       case 'result': {
         const pending = slot.current;
-        if (!pending || !slot.timer || message.id !== pending.id) return;
+        if (!pending || slot.startedAt === undefined || message.id !== pending.id) return;
         if (slot.out) {
           // The process reported its init time in this invocation's REPORT line.
           slot.out.initMs = undefined;

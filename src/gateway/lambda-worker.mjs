@@ -11,19 +11,45 @@
 //                   { type: 'result', id, ok: true, payload, memoryMb }: payload is the JSON text;
 //                   { type: 'result', id, ok: false, errorType, errorMessage, memoryMb }: a function error.
 //   parent → child  { id, event, context }: event is the JSON text of the event.
-// argv: <bundle file> <export name> <max response bytes>.
+// argv: <bundle file> <export name> <max response bytes> [<inspector host:port>].
+//
+// With an inspector address (npm start -- --inspect), the process opens Node's inspector there
+// before it loads the bundle, as `node --inspect=<host:port>` would, but only once the port is
+// free: the process it replaces (after a reload, a crash) may still hold it for a moment.
 //
 // Its log, on stdout, is the function's log as Lambda writes it: START, the handler's console
 // lines, END and REPORT for each invocation (the parent adds Lambda's lines for an invocation
 // that never finishes here: a timeout, a crash).
 import { writeSync } from 'node:fs';
+import * as inspector from 'node:inspector';
+import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import { Worker } from 'node:worker_threads';
 
-const [bundleFile, exportName, maxResponseText] = process.argv.slice(2);
+const [bundleFile, exportName, maxResponseText, inspectAddress] = process.argv.slice(2);
 const MAX_RESPONSE_BYTES = Number(maxResponseText);
+
+/** Resolves with whether `port` on `host` can be listened on now. */
+function portFree(host, port) {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(true)));
+  });
+}
+
+/** Opens the inspector on `host:port` once the port is free (for up to 5 s); Node prints its ws:// URL. */
+async function openInspector(address) {
+  const separator = address.lastIndexOf(':');
+  const host = address.slice(0, separator);
+  const port = Number(address.slice(separator + 1));
+  const giveUp = Date.now() + 5_000;
+  while (!(await portFree(host, port)) && Date.now() < giveUp) await new Promise((resolve) => setTimeout(resolve, 20));
+  inspector.open(port, host, false);
+  if (!inspector.url()) process.stderr.write(`Inspector not opened: ${host}:${port} stayed in use; this Lambda process runs without a debugger\n`);
+}
 
 // Ctrl-C reaches the whole foreground process group; the gateway decides when this process
 // ends (it kills it), so that in-flight invocations can finish while it shuts down.
@@ -118,6 +144,7 @@ process.on('unhandledRejection', (reason, promise) => {
 let initMs;
 let handler;
 process.on('message', (message) => void invoke(message));
+if (inspectAddress) await openInspector(inspectAddress);
 try {
   const mod = await import(pathToFileURL(bundleFile).href);
   handler = mod[exportName] ?? mod.default?.[exportName];

@@ -14,7 +14,7 @@ import { isPreflight, preflightHeaders, withCorsHeaders } from './cors';
 import type { InvokerKey } from './credentials';
 import { errors, GatewayError } from './errors';
 import { buildEvent } from './event';
-import { INTEGRATION_TIMEOUT_MS, LambdaInvoker } from './invoke';
+import { INTEGRATION_TIMEOUT_MS, LambdaInvoker, type InspectAddress } from './invoke';
 import { InvokePermissions, missingPermissionWarning, NO_INVOKE_PERMISSION } from './invoke-permission';
 import type { InvokerDefinition, LoadedStack } from './load-stack';
 import { MalformedResponse, toHttpResponse, type HttpResponse } from './response';
@@ -51,6 +51,8 @@ export interface GatewayOptions {
   readonly workers?: number;
   /** API Gateway's integration timeout (default INTEGRATION_TIMEOUT_MS, 30 s); tests shorten it. */
   readonly integrationTimeoutMs?: number;
+  /** Debugging: the Lambda processes open Node's inspector here, and no timeout stops them (InvokerOptions.inspect). */
+  readonly inspect?: InspectAddress;
   /** Bound on concurrent connections (default 512). */
   readonly maxConnections?: number;
   /** Called with each request IAM denies and why (the CLI's 403 explanations). */
@@ -125,7 +127,7 @@ export class LocalGateway {
         options.log?.(JSON.stringify({ warning: `invoker ${invoker}: IAM would reject these policies, so they grant nothing here`, problems }));
       },
     });
-    this.invoker = new LambdaInvoker(stack.integration, { workers: options.workers, integrationTimeoutMs: options.integrationTimeoutMs, functionLog: options.functionLog });
+    this.invoker = new LambdaInvoker(stack.integration, { workers: options.workers, integrationTimeoutMs: options.integrationTimeoutMs, functionLog: options.functionLog, inspect: options.inspect });
     const noPermission = missingPermissionWarning(stack);
     if (noPermission) options.log?.(JSON.stringify({ warning: noPermission }));
     // API Gateway's quota for HTTP APIs: "Total combined size of request line and header values:

@@ -3,7 +3,9 @@
  * runtime. ESM, which Lambda's Node.js runtimes load natively, needs none of the CommonJS
  * interop wrapper esbuild would otherwise add (about 450 bytes).
  * The output depends only on the sources and the runtime: no timestamps, no absolute paths,
- * no source map, so synthesizing twice gives byte-identical assets.
+ * no source map, so synthesizing twice gives byte-identical assets. (The local gateway's copy
+ * gets its map from a build with these options plus `sourcemap: 'external'`, which writes the
+ * same JavaScript: src/commands/watch.ts.)
  */
 import { buildSync, type BuildOptions } from 'esbuild';
 import * as fs from 'node:fs';

@@ -79,7 +79,7 @@ describe('loadStack reads what was synthesized', () => {
         c.resource.aws_iam_user_policy.invoker_viewer_invoke.policy = '{"Statement":[{"Resource":"${aws_s3_bucket.data.arn}"}]}';
       })).toThrow(new StackLoadError(
         'aws_iam_user_policy.invoker_viewer_invoke: policy contains ${aws_s3_bucket.data.arn}, which the local gateway cannot resolve (it resolves only: '
-        + 'aws_apigatewayv2_api.api.{id,execution_arn}, aws_apigatewayv2_integration.handler.id, '
+        + 'aws_apigatewayv2_api.api.{id,execution_arn}, aws_apigatewayv2_integration.handler.id, aws_iam_role.handler.{name,id,arn,unique_id}, '
         + 'aws_iam_user.invoker_admin.{name,id,arn,unique_id}, aws_iam_user.invoker_editor.{name,id,arn,unique_id}, aws_iam_user.invoker_viewer.{name,id,arn,unique_id})',
       ));
     });

@@ -86,6 +86,15 @@ export const errors = {
   unknownAccessKey: () => new GatewayError(403, 'The security token included in the request is invalid.', 'UnrecognizedClientException'),
 
   /**
+   * Temporary credentials past their expiration: ExpiredTokenException, "The security token
+   * included in the request is expired" (no full stop), as AWS SDKs quote AWS's answer (e.g.
+   * MitocGroup/deep-framework#592: {"errorType":"ExpiredTokenException","errorMessage":"The
+   * security token included in the request is expired"}). API Gateway's status for it is not
+   * documented: 403 as for the invalid token.
+   */
+  expiredToken: () => new GatewayError(403, 'The security token included in the request is expired', 'ExpiredTokenException'),
+
+  /**
    * Credential scope names another region. Wording as recorded by dynalite and
    * dacut/scratchstack-aws-signature, emulators of AWS's signature checks. [sigv4-errors]
    */

@@ -249,7 +249,7 @@ export function loadPrincipals(tf: TerraformJson, refs: References, accountId: s
   });
 }
 
-function entries(block: Block, type: string): [string, Attributes][] {
+export function entries(block: Block, type: string): [string, Attributes][] {
   return Object.entries(block[type] ?? {});
 }
 
@@ -278,14 +278,14 @@ function target(refs: References, value: unknown, known: ReadonlySet<string>, ty
  * `terraform-` + 26 (create.Name). Terraform's suffix is a creation timestamp and counter;
  * here it is derived from the resource's address, so it is the same on every start.
  */
-function iamName(attributes: Attributes, type: string, id: string): string {
+export function iamName(attributes: Attributes, type: string, id: string): string {
   if (attributes.name !== undefined && attributes.name !== null && attributes.name !== '') return literal(attributes.name, type, id, 'name');
   const prefix = attributes.name_prefix === undefined || attributes.name_prefix === null ? 'terraform-' : literal(attributes.name_prefix, type, id, 'name_prefix');
   const digits = BigInt(`0x${createHash('sha256').update(`${type}.${id}`).digest('hex')}`).toString().slice(0, 26);
   return `${prefix}${digits}`;
 }
 
-function parseDocument(text: string, type: string, id: string, attribute: string): PolicyDocument {
+export function parseDocument(text: string, type: string, id: string, attribute: string): PolicyDocument {
   let document: unknown;
   try {
     document = JSON.parse(text);
@@ -298,20 +298,20 @@ function parseDocument(text: string, type: string, id: string, attribute: string
   return document as PolicyDocument;
 }
 
-function stringList(refs: References, value: unknown, type: string, id: string, attribute: string): string[] {
+export function stringList(refs: References, value: unknown, type: string, id: string, attribute: string): string[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) fail(type, id, attribute, `is ${JSON.stringify(value)}; expected a list of strings`);
   return value.map((item, index) => refs.resolve(item, type, id, `${attribute}[${index}]`));
 }
 
-function stringMap(refs: References, value: unknown, type: string, id: string, attribute: string): Record<string, string> {
+export function stringMap(refs: References, value: unknown, type: string, id: string, attribute: string): Record<string, string> {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) fail(type, id, attribute, `is ${JSON.stringify(value)}; expected a map of strings`);
   return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, refs.resolve(v, type, id, `${attribute}.${key}`)]));
 }
 
 /** `aws` or `aws.<alias>`: the provider configuration a resource uses. */
-function providerOf(attributes: Attributes, type: string, id: string): string {
+export function providerOf(attributes: Attributes, type: string, id: string): string {
   if (attributes.provider === undefined) return 'aws';
   const provider = literal(attributes.provider, type, id, 'provider');
   if (!/^aws(\.[\w-]+)?$/.test(provider)) fail(type, id, 'provider', `is ${JSON.stringify(provider)}; expected aws or aws.<alias>`);
@@ -319,7 +319,7 @@ function providerOf(attributes: Attributes, type: string, id: string): string {
 }
 
 /** The provider configuration's `default_tags`: `provider.aws[i].default_tags[0].tags`. */
-function providerDefaultTags(tf: TerraformJson, providerKey: string, refs: References): Record<string, string> {
+export function providerDefaultTags(tf: TerraformJson, providerKey: string, refs: References): Record<string, string> {
   const alias = providerKey.includes('.') ? providerKey.slice(providerKey.indexOf('.') + 1) : undefined;
   const configurations = tf.provider?.aws ?? [];
   const configuration = configurations.find((c) => c.alias === alias);

@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import type { IamUserPrincipal } from '../iam/principal';
 import { type InvokePermission, loadInvokePermissions } from './load-permissions';
 import { loadPrincipals } from './load-principals';
+import { loadRoles, registerRoleReferences, type RoleDefinition } from './load-roles';
 import { ROUTE_KEY_FORMAT, routeKeyProblem } from './route';
 import { type Attributes, type Block, fail, literal, References, STACK_NAME, StackLoadError, type TerraformJson } from './stack-json';
 
@@ -82,6 +83,12 @@ export interface LoadedStack {
   readonly accessLogFormat?: string;
   /** The stack's `aws_lambda_permission`s: which let API Gateway invoke the function, from where (load-permissions.ts). */
   readonly invokePermissions: readonly InvokePermission[];
+  /**
+   * The stack's IAM roles whose policies the gateway can read (load-roles.ts): what an
+   * assumed-role session (session-tokens.ts) is evaluated with. A role it cannot read (a policy
+   * naming an ARN it does not resolve, such as the function's own log group) is left out.
+   */
+  readonly roles?: readonly RoleDefinition[];
 }
 
 /** Loads stack `stackName` from `<outdir>/stacks/<stackName>/cdk.tf.json`. */
@@ -160,6 +167,8 @@ export function modelOf(tf: TerraformJson, stackName: string, stackDir: string):
     return { routeKey, authorizationType };
   });
   if (routes.length === 0) throw new StackLoadError(`Stack "${stackName}" has no aws_apigatewayv2_route: nothing to serve.`);
+  registerRoleReferences(tf, refs, LOCAL_ACCOUNT_ID);
+  const invokers = invokersOf(tf, refs, String(api.name));
 
   return {
     stackName,
@@ -174,11 +183,12 @@ export function modelOf(tf: TerraformJson, stackName: string, stackDir: string):
     routes,
     integration: lambdaOf(tf, integration, integrationName, stackDir, region),
     accessLogFormat: accessLogFormatOf(stage, stageName),
-    invokers: invokersOf(tf, refs, String(api.name)),
+    invokers,
     invokePermissions: loadInvokePermissions(tf, {
       region, accountId: LOCAL_ACCOUNT_ID, apiResource: apiName, apiId, executionArn,
       stageResource: stageName, stage: stageNameValue, integrationUri: String(integration.integration_uri),
     }),
+    roles: loadRoles(tf, refs, LOCAL_ACCOUNT_ID, { onRoleError: () => undefined }),
   };
 }
 

@@ -21,6 +21,7 @@ import { MalformedResponse, toHttpResponse, type HttpResponse } from './response
 import { Router } from './route';
 import { randomChunk } from './random-pool';
 import { checkRequestPath } from './request-path';
+import { SessionCallers } from './session-callers';
 import { verifySignature } from './verify-signature';
 
 /** API Gateway's payload quota for HTTP APIs. */
@@ -57,6 +58,8 @@ export interface GatewayOptions {
   readonly maxConnections?: number;
   /** Called with each request IAM denies and why (the CLI's 403 explanations). */
   readonly onDenied?: (denial: Denial) => void;
+  /** The key session tokens are sealed with (session-tokens.ts); without it, `ASIA…` keys are refused. */
+  readonly sessionKey?: Buffer;
 }
 
 /** A request the caller's policies did not allow, explained. */
@@ -95,7 +98,9 @@ export class PortInUseError extends Error {
 }
 
 interface Caller {
-  readonly invoker: InvokerDefinition;
+  /** The invoker's profile name, or `assumed-role/<role>/<session>` for a session. */
+  readonly name: string;
+  readonly principal: Principal;
   readonly accessKeyId: string;
 }
 
@@ -108,6 +113,8 @@ interface Served {
   readonly router: Router;
   readonly permissions: InvokePermissions;
   readonly byAccessKey: ReadonlyMap<string, { invoker: InvokerDefinition; key: InvokerKey }>;
+  /** Assumed-role sessions of the stack's roles, when the gateway has a session key. */
+  readonly sessions?: SessionCallers;
 }
 
 export class LocalGateway {
@@ -120,7 +127,7 @@ export class LocalGateway {
   constructor(private readonly options: GatewayOptions) {
     const { stack } = options;
     this.now = options.now ?? (() => new Date());
-    this.served = servedOf(stack, options.keys);
+    this.served = servedOf(stack, options.keys, options.sessionKey);
     this.authorizer = new Authorizer({
       onInvalidPolicies: (principal, problems) => {
         const invoker = this.served.stack.invokers.find((i) => i.principal === principal)?.name ?? principal.arn;
@@ -175,7 +182,7 @@ export class LocalGateway {
    * place), the invoker's processes are replaced (LambdaInvoker.reload).
    */
   update(stack: LoadedStack, keys: ReadonlyMap<string, InvokerKey>, options: { readonly reloadFunction?: boolean } = {}): void {
-    const next = servedOf(stack, keys);
+    const next = servedOf(stack, keys, this.options.sessionKey);
     const integrationChanged = JSON.stringify(stack.integration) !== JSON.stringify(this.served.stack.integration);
     this.served = next;
     if (integrationChanged || options.reloadFunction) this.invoker.reload(stack.integration);
@@ -303,7 +310,7 @@ export class LocalGateway {
         integration = { ...integration, functionStatus: r.response.status };
       }
     }
-    const principal = r.caller?.invoker.principal;
+    const principal = r.caller?.principal;
     this.options.log(formatAccessLog(stack.accessLogFormat, {
       requestId: r.requestId,
       accountId: stack.accountId,
@@ -344,22 +351,29 @@ export class LocalGateway {
   }
 
   private async authenticate(served: Served, req: http.IncomingMessage, method: string, rawPath: string, rawQuery: string, body: Buffer): Promise<Caller> {
+    let session: ReturnType<SessionCallers['resolve']>;
     const verified = await verifySignature(
       { method, rawPath, rawQuery, rawHeaders: req.rawHeaders, body },
       {
         region: served.stack.region,
         service: 'execute-api',
         now: this.now(),
-        lookupCredentials: (accessKeyId: string) => {
+        lookupCredentials: (accessKeyId: string, sessionToken: string | undefined) => {
           const entry = served.byAccessKey.get(accessKeyId);
-          return entry ? { secretAccessKey: entry.key.secretAccessKey } : undefined;
+          if (entry) return { secretAccessKey: entry.key.secretAccessKey };
+          session = served.sessions?.resolve(accessKeyId, sessionToken, this.now());
+          return session && { secretAccessKey: session.secretAccessKey, sessionToken };
         },
       },
     );
     if (!verified) throw errors.missingAuthentication();
+    if (session) {
+      const { principal } = session;
+      return { name: `assumed-role/${principal.roleName}/${principal.sessionName}`, principal, accessKeyId: verified.accessKeyId };
+    }
     const entry = served.byAccessKey.get(verified.accessKeyId);
     if (!entry) throw errors.unknownAccessKey();
-    return { invoker: entry.invoker, accessKeyId: verified.accessKeyId };
+    return { name: entry.invoker.name, principal: entry.invoker.principal, accessKeyId: verified.accessKeyId };
   }
 
   /**
@@ -378,7 +392,7 @@ export class LocalGateway {
       region: stack.region,
       resourceAccount: stack.accountId,
     };
-    const principal: Principal = caller.invoker.principal;
+    const principal: Principal = caller.principal;
     // A trailing slash is routed as if absent (route.ts); whether IAM sees it in the ARN is not
     // documented either, so both forms must be allowed.
     const forms = new Set([rawPath, decodedPath]);
@@ -388,10 +402,10 @@ export class LocalGateway {
       const decision = this.authorizer.decide(principal, arn, facts);
       if (decision.verdict === 'Allowed') continue;
       this.options.onDenied?.({
-        requestId, invoker: caller.invoker.name, accessKeyId: caller.accessKeyId, method, path: rawPath,
+        requestId, invoker: caller.name, accessKeyId: caller.accessKeyId, method, path: rawPath,
         resourceArn: arn, verdict: decision.verdict, explanation: decision.explanation,
       });
-      return `${caller.invoker.name}: ${decision.explanation}`;
+      return `${caller.name}: ${decision.explanation}`;
     }
     return undefined;
   }
@@ -433,8 +447,8 @@ export class LocalGateway {
       caller: request.caller && {
         accessKey: request.caller.accessKeyId,
         accountId: stack.accountId,
-        userArn: request.caller.invoker.principal.arn,
-        userId: request.caller.invoker.principal.userId,
+        userArn: request.caller.principal.arn,
+        userId: request.caller.principal.userId,
       },
     });
     const fn = stack.integration;
@@ -543,13 +557,14 @@ export class LocalGateway {
 }
 
 /** The pieces update() swaps in, built from `stack`: an invoker without a key in `keys` has no way in. */
-function servedOf(stack: LoadedStack, keys: ReadonlyMap<string, InvokerKey>): Served {
+function servedOf(stack: LoadedStack, keys: ReadonlyMap<string, InvokerKey>, sessionKey?: Buffer): Served {
   const byAccessKey = new Map<string, { invoker: InvokerDefinition; key: InvokerKey }>();
   for (const invoker of stack.invokers) {
     const key = keys.get(invoker.name);
     if (key) byAccessKey.set(key.accessKeyId, { invoker, key });
   }
-  return { stack, router: new Router(stack.routes), permissions: new InvokePermissions(stack), byAccessKey };
+  const sessions = sessionKey && new SessionCallers(sessionKey, stack.roles ?? []);
+  return { stack, router: new Router(stack.routes), permissions: new InvokePermissions(stack), byAccessKey, ...(sessions ? { sessions } : {}) };
 }
 
 /**

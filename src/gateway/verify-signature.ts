@@ -133,7 +133,11 @@ export interface VerifyOptions {
   readonly service: string;
   /** Injected clock. */
   readonly now: Date;
-  readonly lookupCredentials: (accessKeyId: string) => Credentials | undefined;
+  /**
+   * The key's secret, given the request's X-Amz-Security-Token (a session key's token carries
+   * its secret, session-tokens.ts); may throw a GatewayError (an expired session token).
+   */
+  readonly lookupCredentials: (accessKeyId: string, sessionToken: string | undefined) => Credentials | undefined;
   /** Signer cache to use; defaults to the module-level `defaultSignerCache`. */
   readonly signerCache?: SignerCache;
 }
@@ -707,7 +711,7 @@ function planVerification(request: IncomingSignedRequest, options: VerifyOptions
   checkRequestTime(parts, options.now);
   if (!parts.signedHeaders.includes(HOST_HEADER)) throw errors.hostNotSigned();
   const scope = checkCredentialScope(parts, options);
-  const credentials = options.lookupCredentials(scope.accessKeyId);
+  const credentials = options.lookupCredentials(scope.accessKeyId, parts.sessionToken);
   if (!credentials) throw errors.unknownAccessKey();
   checkSessionToken(credentials, parts.sessionToken);
   const payloadHash = payloadHashOf(headers, request.body);

@@ -1,0 +1,52 @@
+import { decideAssumeRole, evaluateTrustPolicy, assumeRoleContext, type TrustCaller } from '../../src/iam/trust-policy';
+import type { IamUserPrincipal, PolicyDocument } from '../../src/iam/principal';
+
+const ACCOUNT = '123456789012';
+const ROLE = `arn:aws:iam::${ACCOUNT}:role/reader`;
+const ALICE_ARN = `arn:aws:iam::${ACCOUNT}:user/alice`;
+
+function user(statements: unknown[]): IamUserPrincipal {
+  return {
+    type: 'User', accountId: ACCOUNT, name: 'alice', path: '/', arn: ALICE_ARN, userId: 'AIDAEXAMPLE', groups: [], tags: { team: 'blue' },
+    identityPolicies: statements.length ? [{ name: 'p', source: 'user inline', document: { Version: '2012-10-17', Statement: statements } }] : [],
+  };
+}
+const ALLOW_ASSUME = { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: ROLE };
+const DENY_ASSUME = { Effect: 'Deny', Action: 'sts:AssumeRole', Resource: ROLE };
+const trust = (...Statement: unknown[]): PolicyDocument => ({ Version: '2012-10-17', Statement });
+const alice = (identity: unknown[]): TrustCaller => ({ kind: 'AWS', arn: ALICE_ARN, accountId: ACCOUNT, user: user(identity) });
+const context = (extra: Record<string, string> = {}) => assumeRoleContext({ 'aws:PrincipalArn': ALICE_ARN, 'aws:PrincipalTag/team': 'blue', ...extra }, { roleSessionName: 's1', externalId: extra.externalId });
+
+describe('decideAssumeRole', () => {
+  it.each<[string, PolicyDocument, TrustCaller, string, string]>([
+    ['the user ARN alone suffices in the same account', trust({ Effect: 'Allow', Principal: { AWS: ALICE_ARN }, Action: 'sts:AssumeRole' }), alice([]), 'Allowed', 'allowed by statement 0 of the trust policy'],
+    ['the account root needs an identity Allow', trust({ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' }), alice([]), 'ImplicitlyDenied', `implicit deny: no statement allows sts:AssumeRole on ${ROLE}; it has no policy that could (the trust policy allows only through the account: allowed by statement 0 of the trust policy (it names the account, so the caller\'s identity policies must allow it too))`],
+    ['the account root with an identity Allow', trust({ Effect: 'Allow', Principal: { AWS: ACCOUNT }, Action: 'sts:AssumeRole' }), alice([ALLOW_ASSUME]), 'Allowed', "allowed by statement 0 of the trust policy (it names the account, so the caller's identity policies must allow it too); allowed by statement 0 of inline policy p"],
+    ['an identity Deny wins over the trust Allow', trust({ Effect: 'Allow', Principal: { AWS: ALICE_ARN }, Action: 'sts:AssumeRole' }), alice([DENY_ASSUME]), 'ExplicitlyDenied', `explicit deny: statement 0 of inline policy p denies sts:AssumeRole on ${ROLE}`],
+    ['a trust Deny wins', trust({ Effect: 'Allow', Principal: { AWS: ALICE_ARN }, Action: 'sts:AssumeRole' }, { Sid: 'NoBlue', Effect: 'Deny', Principal: '*', Action: 'sts:*', Condition: { StringEquals: { 'aws:PrincipalTag/team': 'blue' } } }), alice([]), 'ExplicitlyDenied', `explicit deny: statement 1 (NoBlue) of the trust policy denies sts:AssumeRole on ${ROLE}`],
+    ['only a service', trust({ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }), alice([ALLOW_ASSUME]), 'ImplicitlyDenied', `implicit deny: no statement of the trust policy allows ${ALICE_ARN} to sts:AssumeRole on ${ROLE}`],
+    ['the service itself', trust({ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }), { kind: 'Service', service: 'lambda.amazonaws.com' }, 'Allowed', 'allowed by statement 0 of the trust policy'],
+    ['no wildcards inside a principal', trust({ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:user/*' }, Action: 'sts:AssumeRole' }), alice([ALLOW_ASSUME]), 'ImplicitlyDenied', `implicit deny: no statement of the trust policy allows ${ALICE_ARN} to sts:AssumeRole on ${ROLE}`],
+    ['another action', trust({ Effect: 'Allow', Principal: { AWS: ALICE_ARN }, Action: 'sts:TagSession' }), alice([]), 'ImplicitlyDenied', `implicit deny: no statement of the trust policy allows ${ALICE_ARN} to sts:AssumeRole on ${ROLE}`],
+    ['NotPrincipal Deny spares the named user', trust({ Effect: 'Allow', Principal: { AWS: ALICE_ARN }, Action: 'sts:AssumeRole' }, { Effect: 'Deny', NotPrincipal: { AWS: ALICE_ARN }, Action: 'sts:AssumeRole' }), alice([]), 'Allowed', 'allowed by statement 0 of the trust policy'],
+    ['a Resource element is invalid', trust({ Effect: 'Allow', Principal: { AWS: ALICE_ARN }, Action: 'sts:AssumeRole', Resource: '*' }), alice([]), 'ImplicitlyDenied', 'implicit deny: the trust policy is invalid and allows nothing (statement 0: a trust policy has no Resource element (IAM: "Has prohibited field Resource"))'],
+  ])('%s', (_name, document, caller, verdict, explanation) => {
+    expect(decideAssumeRole(document, { action: 'sts:AssumeRole', roleArn: ROLE, roleAccountId: ACCOUNT, caller, context: context() })).toEqual({ verdict, explanation });
+  });
+
+  it('sts:ExternalId and sts:RoleSessionName conditions', () => {
+    const document = trust({ Effect: 'Allow', Principal: { AWS: ALICE_ARN }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': 'x-1' }, StringLike: { 'sts:RoleSessionName': 's*' } } });
+    const ask = (externalId?: string) => evaluateTrustPolicy(document, { action: 'sts:AssumeRole', roleArn: ROLE, roleAccountId: ACCOUNT, caller: alice([]), context: assumeRoleContext({}, { roleSessionName: 's1', externalId }) }).verdict;
+    expect(ask('x-1')).toBe('Allowed');
+    expect(ask('x-2')).toBe('ImplicitlyDenied');
+    expect(ask(undefined)).toBe('ImplicitlyDenied');
+  });
+
+  it('cross-account: the user ARN still needs the identity Allow', () => {
+    const other = '210987654321';
+    const document = trust({ Effect: 'Allow', Principal: { AWS: ALICE_ARN }, Action: 'sts:AssumeRole' });
+    const request = { action: 'sts:AssumeRole' as const, roleArn: `arn:aws:iam::${other}:role/r`, roleAccountId: other, context: context() };
+    expect(decideAssumeRole(document, { ...request, caller: alice([]) }).verdict).toBe('ImplicitlyDenied');
+    expect(decideAssumeRole(document, { ...request, caller: alice([{ ...ALLOW_ASSUME, Resource: request.roleArn }]) }).verdict).toBe('Allowed');
+  });
+});

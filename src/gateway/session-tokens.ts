@@ -1,0 +1,145 @@
+/**
+ * Temporary credentials of the local STS: an `ASIA…` access key id, a secret access key and a
+ * session token. The token is self-contained: the session's claims (role, session name, times,
+ * session policies, tags, source identity) and its secret access key, sealed with AES-256-GCM
+ * under a 32-byte key kept beside the credentials file (`session-key`, mode 0600, in the
+ * git-ignored `.iam-http-api/`). So the gateway needs no session store: it opens the token to
+ * recover the secret it verifies the signature with, and GCM's tag proves the token was issued
+ * under this key and not altered. The access key id is bound as additional authenticated data.
+ *
+ * Nothing here prints a secret or a token.
+ */
+import { createCipheriv, createDecipheriv, randomBytes, randomInt } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { PolicyDocument } from '../iam/principal';
+
+/** What a session is: the claims sealed into its token. */
+export interface SessionClaims {
+  readonly roleArn: string;
+  readonly sessionName: string;
+  /** ms since the epoch. */
+  readonly issuedAt: number;
+  /** ms since the epoch. */
+  readonly expiresAt: number;
+  /** Session policies passed to AssumeRole (`Policy`, and `PolicyArns` resolved to documents). */
+  readonly sessionPolicies: readonly { readonly name: string; readonly document: PolicyDocument }[];
+  /** Session tags (they win over the role's tags of the same key). */
+  readonly tags: Readonly<Record<string, string>>;
+  readonly sourceIdentity?: string;
+}
+
+export interface SessionCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  readonly expiration: Date;
+}
+
+export type OpenedSession =
+  | { readonly ok: true; readonly claims: SessionClaims; readonly secretAccessKey: string }
+  /** `invalid`: not sealed under this key, altered, or not for this access key id. */
+  | { readonly ok: false; readonly reason: 'invalid' | 'expired' };
+
+const VERSION = 'v1';
+const KEY_ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+export const SESSION_KEY_BYTES = 32;
+
+/** A new temporary access key id: `ASIA` + 16 characters from A–Z and 0–9, as AWS's. */
+export function newSessionAccessKeyId(): string {
+  return 'ASIA' + Array.from({ length: 16 }, () => KEY_ID_ALPHABET[randomInt(KEY_ID_ALPHABET.length)]).join('');
+}
+
+export function isSessionAccessKeyId(accessKeyId: string): boolean {
+  return /^ASIA[A-Z0-9]{16}$/.test(accessKeyId);
+}
+
+function aad(accessKeyId: string): Buffer {
+  return Buffer.from(`iam-http-api session ${VERSION} ${accessKeyId}`, 'utf8');
+}
+
+/** Issues credentials for `claims`, sealed under `key`. */
+export function mintSession(key: Buffer, claims: SessionClaims): SessionCredentials {
+  checkKey(key);
+  const accessKeyId = newSessionAccessKeyId();
+  const secretAccessKey = randomBytes(30).toString('base64');
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aad(accessKeyId));
+  const plaintext = Buffer.from(JSON.stringify({ ...claims, secretAccessKey }), 'utf8');
+  const sealed = Buffer.concat([iv, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+  return { accessKeyId, secretAccessKey, sessionToken: `${VERSION}.${sealed.toString('base64url')}`, expiration: new Date(claims.expiresAt) };
+}
+
+/**
+ * Opens `token` presented with `accessKeyId`: its claims and secret when it was sealed under
+ * `key` for that key id and is unaltered; `expired` when it is authentic but past its
+ * expiration at `now`; `invalid` otherwise.
+ */
+export function openSession(key: Buffer, accessKeyId: string, token: string, now: Date): OpenedSession {
+  checkKey(key);
+  if (!token.startsWith(`${VERSION}.`)) return { ok: false, reason: 'invalid' };
+  const body = token.slice(VERSION.length + 1);
+  if (!/^[A-Za-z0-9_-]+$/.test(body)) return { ok: false, reason: 'invalid' };
+  const sealed = Buffer.from(body, 'base64url');
+  if (sealed.length <= IV_BYTES + TAG_BYTES) return { ok: false, reason: 'invalid' };
+  let payload: unknown;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
+    decipher.setAAD(aad(accessKeyId));
+    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+    const plaintext = Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
+    payload = JSON.parse(plaintext.toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'invalid' };
+  }
+  const { secretAccessKey, ...claims } = payload as SessionClaims & { secretAccessKey: string };
+  if (typeof secretAccessKey !== 'string' || typeof claims.expiresAt !== 'number') return { ok: false, reason: 'invalid' };
+  if (now.getTime() >= claims.expiresAt) return { ok: false, reason: 'expired' };
+  return { ok: true, claims, secretAccessKey };
+}
+
+function checkKey(key: Buffer): void {
+  if (key.length !== SESSION_KEY_BYTES) throw new RangeError(`a session key has ${SESSION_KEY_BYTES} bytes, got ${key.length}`);
+}
+
+/** `<dir of the credentials file>/session-key`. */
+export function sessionKeyPath(credentialsFile: string): string {
+  return path.join(path.dirname(credentialsFile), 'session-key');
+}
+
+/**
+ * The session key in `file` (base64, one line), created (0600, never through a link) when
+ * there is none. Deleting the file invalidates every session issued so far.
+ */
+export function ensureSessionKey(file: string): Buffer {
+  try {
+    const fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+    try {
+      const stat = fs.fstatSync(fd);
+      if (!stat.isFile()) throw new Error(`${file} is not a regular file; delete it to get a new session key`);
+      if ((stat.mode & 0o077) !== 0) fs.fchmodSync(fd, 0o600);
+      const key = Buffer.from(fs.readFileSync(fd, 'utf8').trim(), 'base64');
+      if (key.length !== SESSION_KEY_BYTES) throw new Error(`${file} does not hold a ${SESSION_KEY_BYTES}-byte base64 key; delete it to get a new one (sessions issued so far stop working)`);
+      return key;
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new Error(`${file} is a symbolic link; the session key is kept only in a regular file`);
+    if (code !== 'ENOENT') throw error;
+  }
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const key = randomBytes(SESSION_KEY_BYTES);
+  try {
+    fs.writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    // Another process created it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return ensureSessionKey(file);
+    throw error;
+  }
+  return key;
+}

@@ -14,6 +14,14 @@ const config: ProjectConfigInput = {
       cors: { allowOrigins: ['http://127.0.0.1:5173', 'http://localhost:5173'] },
       lambda: { logRetentionDays: 7 },
       accessLogRetentionDays: 7,
+      // The default users, plus one role invoker: admin may assume deployer for temporary
+      // credentials that may only read (GET). Invokers replace the defaults as a whole.
+      invokers: {
+        admin: { allow: ['* /*'] },
+        editor: { allow: ['GET /*', 'POST /*', 'PUT /*', 'PATCH /*'] },
+        viewer: { allow: ['GET /*'] },
+        deployer: { kind: 'role', allow: ['GET /*'], assumableBy: { invokers: ['admin'] }, maxSessionDurationSeconds: 3600 },
+      },
     },
     prod: {
       cors: { allowOrigins: ['https://app.example.com'] },

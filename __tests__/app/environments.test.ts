@@ -63,7 +63,9 @@ describe('environments', () => {
   it.each(['dev', 'prod'])('%s is synthesized with its own CORS origins, invokers and retention', (env) => {
     const c = configured[env]!;
     expect((resource(env, 'aws_apigatewayv2_api', 'api').cors_configuration as { allow_origins: string[] }).allow_origins).toEqual(c.cors.allowOrigins);
-    expect(Object.keys(synthesized[env]!.resource.aws_iam_user ?? {})).toEqual(Object.keys(c.invokers).map((n) => `invoker_${n}`));
+    const [roles, users] = [Object.entries(c.invokers).filter(([, i]) => i.kind === 'role'), Object.entries(c.invokers).filter(([, i]) => i.kind !== 'role')];
+    expect(Object.keys(synthesized[env]!.resource.aws_iam_user ?? {})).toEqual(users.map(([n]) => `invoker_${n}`));
+    expect(Object.keys(synthesized[env]!.resource.aws_iam_role ?? {}).filter((k) => k.startsWith('invoker_')).sort()).toEqual(roles.map(([n]) => `invoker_${n}`).sort());
     expect(resource(env, 'aws_cloudwatch_log_group', 'handler_logs').retention_in_days).toBe(c.lambda.logRetentionDays);
     expect(resource(env, 'aws_cloudwatch_log_group', 'api_access_logs').retention_in_days).toBe(c.accessLogRetentionDays);
   });

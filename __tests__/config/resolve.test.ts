@@ -126,3 +126,77 @@ describe('resolveConfig errors name the field, the value and what is allowed', (
     expect(problemsOf(null)).toEqual(['the configuration must be an object, got null']);
   });
 });
+
+describe('resolveConfig role invokers', () => {
+  const users = { admin: { allow: ['* /*'] }, viewer: { allow: ['GET /*'] } };
+  const role = (extra: Record<string, unknown> = {}) => ({ kind: 'role', allow: ['GET /*'], assumableBy: { invokers: ['admin'] }, ...extra });
+  const withRole = (deployer: unknown, env = 'dev') => ({ environments: { [env]: { invokers: { ...users, deployer } } } });
+  const AT = 'environments.dev.invokers.deployer';
+
+  it('accepts a role with every kind of principal and keeps kind optional for users', () => {
+    const full = role({
+      assumableBy: {
+        invokers: ['admin', 'viewer'],
+        accounts: [{ id: '210987654321', externalId: 'Partner+Id=1,2.@:/-_' }, { id: '123456789012' }],
+        services: ['lambda.amazonaws.com', 'ecs-tasks.amazonaws.com'],
+        githubOidc: { repository: 'my-org/my.repo_1', branch: 'release/*' },
+      },
+      maxSessionDurationSeconds: 43200,
+    });
+    const [dev] = resolveConfig(withRole(full));
+    expect(dev.invokers.deployer).toEqual(full);
+    expect(dev.invokers.admin).toEqual({ allow: ['* /*'] });
+    expect(resolveConfig({ invokers: { viewer: { kind: 'user', allow: ['GET /*'] } } })[0].invokers.viewer).toEqual({ kind: 'user', allow: ['GET /*'] });
+  });
+
+  it.each([
+    [role({ kind: 'group' }), `${AT}.kind: "group" is not allowed; use one of "user", "role" (default "user")`],
+    [role({ pgpKey: 'keybase:x' }), `${AT}.pgpKey: unknown setting; allowed here: kind, allow, assumableBy, maxSessionDurationSeconds`],
+    [{ allow: ['GET /*'], assumableBy: { invokers: ['admin'] } }, `${AT}.assumableBy: unknown setting; allowed here: kind, allow, pgpKey`],
+    [role({ assumableBy: undefined }), `${AT}.assumableBy: nothing is not allowed; a role invoker needs an object naming who may assume it, e.g. { invokers: ["admin"] }, { accounts: [{ id: "123456789012" }] }, { services: ["lambda.amazonaws.com"] } or { githubOidc: { repository: "owner/name" } }`],
+    [role({ assumableBy: { invokers: [] } }), `${AT}.assumableBy: names no one; give at least one of invokers, accounts, services, githubOidc, e.g. { invokers: ["admin"] }, { accounts: [{ id: "123456789012" }] }, { services: ["lambda.amazonaws.com"] } or { githubOidc: { repository: "owner/name" } }`],
+    [role({ assumableBy: { invokers: ['admin'], users: ['admin'] } }), `${AT}.assumableBy.users: unknown setting; allowed here: invokers, accounts, services, githubOidc`],
+    [role({ assumableBy: { invokers: ['Admin'] } }), `${AT}.assumableBy.invokers[0]: "Admin" is not an invoker name; use the name of a user invoker such as "admin"`],
+    [role({ assumableBy: { invokers: ['deployer'] } }), `${AT}.assumableBy.invokers[0]: "deployer" is this role itself; name user invokers`],
+    [role({ assumableBy: { invokers: ['admin', 'admin'] } }), `${AT}.assumableBy.invokers[1]: "admin" is listed twice`],
+    [role({ assumableBy: { invokers: ['editor'] } }), `${AT}.assumableBy.invokers[0]: "editor" is not an invoker here; the invokers are "admin", "viewer", "deployer"`],
+    [role({ assumableBy: { accounts: [{ id: 210987654321 }] } }), `${AT}.assumableBy.accounts[0].id: 210987654321 is not an AWS account id; give its 12 digits as a string, e.g. "123456789012"`],
+    [role({ assumableBy: { accounts: [{ id: '21098765432' }] } }), `${AT}.assumableBy.accounts[0].id: "21098765432" is not an AWS account id; give its 12 digits as a string, e.g. "123456789012"`],
+    [role({ assumableBy: { accounts: [{ id: '210987654321' }, { id: '210987654321' }] } }), `${AT}.assumableBy.accounts[1].id: "210987654321" is listed twice`],
+    [role({ assumableBy: { accounts: [{ id: '210987654321', externalId: 'x' }] } }), `${AT}.assumableBy.accounts[0].externalId: "x" is not allowed; AWS takes 2 to 1224 letters, digits and _+=,.@:/- characters`],
+    [role({ assumableBy: { accounts: [{ id: '210987654321', externalId: 'has space' }] } }), `${AT}.assumableBy.accounts[0].externalId: "has space" is not allowed; AWS takes 2 to 1224 letters, digits and _+=,.@:/- characters`],
+    [role({ assumableBy: { accounts: [{ id: '210987654321', externalId: 'x'.repeat(1225) }] } }), `${AT}.assumableBy.accounts[0].externalId: "${'x'.repeat(1225)}" is not allowed; AWS takes 2 to 1224 letters, digits and _+=,.@:/- characters`],
+    [role({ assumableBy: { accounts: [{ id: '210987654321', extId: 'ab' }] } }), `${AT}.assumableBy.accounts[0].extId: unknown setting; allowed here: id, externalId`],
+    [role({ assumableBy: { accounts: ['210987654321'] } }), `${AT}.assumableBy.accounts[0]: "210987654321" is not allowed; give an object with id (12 digits) and optionally externalId`],
+    [role({ assumableBy: { services: ['lambda'] } }), `${AT}.assumableBy.services[0]: "lambda" is not a service principal; use <service>.amazonaws.com, e.g. "lambda.amazonaws.com"`],
+    [role({ assumableBy: { services: ['*.amazonaws.com'] } }), `${AT}.assumableBy.services[0]: "*.amazonaws.com" is not a service principal; use <service>.amazonaws.com, e.g. "lambda.amazonaws.com"`],
+    [role({ assumableBy: { services: 'lambda.amazonaws.com' } }), `${AT}.assumableBy.services: "lambda.amazonaws.com" is not allowed; give a list of service principals such as ["lambda.amazonaws.com"]`],
+    [role({ assumableBy: { githubOidc: { repository: 'just-a-repo' } } }), `${AT}.assumableBy.githubOidc.repository: "just-a-repo" is not a GitHub repository; use "owner/name"`],
+    [role({ assumableBy: { githubOidc: { repository: 'org/repo', branch: 'main', environment: 'prod' } } }), `${AT}.assumableBy.githubOidc: give branch or environment, not both; a job that uses an environment gets a token whose subject names the environment, not the branch`],
+    [role({ assumableBy: { githubOidc: { repository: 'org/repo', branch: 'has space' } } }), `${AT}.assumableBy.githubOidc.branch: "has space" is not allowed; give a branch name such as "main" (letters, digits and ._/+-, * as a wildcard)`],
+    [role({ assumableBy: { githubOidc: { repository: 'org/repo', environment: 'a:b' } } }), `${AT}.assumableBy.githubOidc.environment: "a:b" is not allowed; give a GitHub environment name such as "prod" (letters, digits and ._-)`],
+    [role({ assumableBy: { githubOidc: { repository: 'org/repo', repo: 'org/repo' } } }), `${AT}.assumableBy.githubOidc.repo: unknown setting; allowed here: repository, branch, environment`],
+    [role({ maxSessionDurationSeconds: 3599 }), `${AT}.maxSessionDurationSeconds: 3599 is not allowed; use a whole number from 3600 to 43200 (IAM's range for a role's maximum session; default 3600)`],
+    [role({ maxSessionDurationSeconds: 43201 }), `${AT}.maxSessionDurationSeconds: 43201 is not allowed; use a whole number from 3600 to 43200 (IAM's range for a role's maximum session; default 3600)`],
+  ])('%j', (deployer, message) => {
+    expect(problemsOf(withRole(deployer))).toEqual([message]);
+  });
+
+  it('refuses a role as the invoker a role is assumable by', () => {
+    const input = { invokers: { ...users, builder: role(), deployer: role({ assumableBy: { invokers: ['builder'] } }) } };
+    expect(problemsOf(input)).toEqual(['invokers.deployer.assumableBy.invokers[0]: "builder" is a role invoker; only user invokers may be named here']);
+  });
+
+  it('checks shared invokers once, not once per environment', () => {
+    expect(problemsOf({ invokers: { viewer: { allow: ['GET /*'] }, deployer: role() } })).toEqual([
+      'invokers.deployer.assumableBy.invokers[0]: "admin" is not an invoker here; the invokers are "viewer", "deployer"',
+    ]);
+  });
+
+  it('ships a role invoker in the project\'s dev configuration only', async () => {
+    const { default: config } = await import('../../iam-http-api.config');
+    const [dev, prod] = resolveConfig(config);
+    expect(dev.invokers.deployer).toEqual({ kind: 'role', allow: ['GET /*'], assumableBy: { invokers: ['admin'] }, maxSessionDurationSeconds: 3600 });
+    expect(Object.values(prod.invokers).every((i) => i.kind === undefined)).toBe(true);
+  });
+});

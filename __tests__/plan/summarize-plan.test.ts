@@ -46,6 +46,15 @@ describe('summarizePlan', () => {
     expect(md.split('\n')[0]).toBe('<!-- iam-http-api-plan:dev -->');
   });
 
+  it('names a role invoker as an IAM role when its policy gains a call', () => {
+    const rolePolicy = (p: string) => ({ role: 'iam-http-api-dev-deployer', name: 'invoke-api', policy: p });
+    const summary = summarizePlan(
+      plan({ resource_changes: [change('aws_iam_role_policy.invoker_deployer_invoke', ['update'], rolePolicy(policy('GET')), rolePolicy(policy('GET', 'DELETE')))] }),
+      { environment: 'dev' },
+    );
+    expect(summary.warnings.map((w) => w.message)).toEqual(['invoker `deployer` (IAM role `iam-http-api-dev-deployer`) GAINS `DELETE /*`']);
+  });
+
   it('does not warn when access is only taken away', () => {
     const summary = summarizePlan(
       plan({ resource_changes: [change('aws_iam_user_policy.invoker_viewer_invoke', ['update'], viewerPolicy(policy('GET', 'POST')), viewerPolicy(policy('GET')))] }),

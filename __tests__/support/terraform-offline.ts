@@ -764,3 +764,55 @@ export function readApiFromMoto(args: {
   if (res.status !== 0) throw new Error(`boto3 read-back failed (${String(res.status)}): ${tail(res.stderr, 20)}`);
   return JSON.parse(res.stdout) as MotoApiReadBack;
 }
+
+/** What {@link readRolesFromMoto} returns. */
+export interface MotoRolesReadBack {
+  /** roleName → the role (null when moto has no such role), with its inline policies. */
+  roles: Record<string, {
+    Path: string;
+    MaxSessionDuration: number;
+    AssumeRolePolicyDocument: PolicyDocument;
+    inlinePolicies: Record<string, PolicyDocument>;
+  } | null>;
+  /** Every OIDC provider of the account: its ARN, URL (without scheme, as IAM stores it) and audiences. */
+  oidcProviders: Array<{ Arn: string; Url: string; ClientIDList: string[]; ThumbprintList: string[] }>;
+}
+
+const ROLES_READBACK_SCRIPT = `
+import json, sys, boto3
+from urllib.parse import unquote
+a = json.loads(sys.argv[1])
+kw = dict(endpoint_url=a["endpoint"], region_name=a["region"],
+          aws_access_key_id="testing", aws_secret_access_key="testing")
+iam = boto3.client("iam", **kw)
+def doc(d):
+    if isinstance(d, str):
+        d = unquote(d)
+        return json.loads(d)
+    return d
+out = {"roles": {}, "oidcProviders": []}
+for name in a["roleNames"]:
+    try:
+        r = iam.get_role(RoleName=name)["Role"]
+    except iam.exceptions.NoSuchEntityException:
+        out["roles"][name] = None
+        continue
+    pols = {}
+    for p in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+        pols[p] = doc(iam.get_role_policy(RoleName=name, PolicyName=p)["PolicyDocument"])
+    out["roles"][name] = {"Path": r["Path"], "MaxSessionDuration": r.get("MaxSessionDuration"),
+                          "AssumeRolePolicyDocument": doc(r["AssumeRolePolicyDocument"]), "inlinePolicies": pols}
+for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]:
+    d = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=p["Arn"])
+    out["oidcProviders"].append({"Arn": p["Arn"], "Url": d.get("Url"), "ClientIDList": d.get("ClientIDList", []),
+                                 "ThumbprintList": d.get("ThumbprintList", [])})
+print(json.dumps(out, default=str))
+`;
+
+/** Reads back, via boto3 against moto, the named IAM roles (trust policy, inline policies) and the account's OIDC providers. */
+export function readRolesFromMoto(args: { endpoint: string; roleNames: string[]; region?: string }): MotoRolesReadBack {
+  const input = JSON.stringify({ ...args, region: args.region ?? 'us-east-1' });
+  const res = spawnSync('python3', ['-c', ROLES_READBACK_SCRIPT, input], { encoding: 'utf8', timeout: 60_000, env: testAwsEnv(args.region ?? 'us-east-1') });
+  if (res.status !== 0) throw new Error(`boto3 role read-back failed (${String(res.status)}): ${tail(res.stderr, 20)}`);
+  return JSON.parse(res.stdout) as MotoRolesReadBack;
+}

@@ -19,6 +19,7 @@ import {
   planDetailed,
   prepareOfflineTerraform,
   readApiFromMoto,
+  readRolesFromMoto,
   terraformOutputs,
   type OfflineTerraform,
   type TerraformOutput,
@@ -65,7 +66,7 @@ describeWithOfflineTools('the dev stack with real terraform against moto (archiv
   it('terraform plan wants to create every resource', async () => {
     const { status, result } = await planDetailed(tf!);
     expect({ status, error: status === 'error' ? describeFailure(result) : undefined }).toEqual({ status: 'changes', error: undefined });
-    expect(result.stdout).toMatch(/Plan: 21 to add, 0 to change, 0 to destroy\./);
+    expect(result.stdout).toMatch(/Plan: 24 to add, 0 to change, 0 to destroy\./);
   }, STEP_TIMEOUT);
 
   it('terraform apply creates them', async () => {
@@ -90,7 +91,7 @@ describeWithOfflineTools('the dev stack with real terraform against moto (archiv
     expect(Object.fromEntries(back.routes.map((r) => [r.RouteKey, r.AuthorizationType]))).toEqual({ $default: 'AWS_IAM', 'OPTIONS /': 'NONE', 'OPTIONS /{proxy+}': 'NONE' });
     expect(back.integrations.map((i) => [i.IntegrationType, i.PayloadFormatVersion])).toEqual([['AWS_PROXY', '2.0']]);
     expect(back.stages.map((s) => [s.StageName, s.AutoDeploy])).toEqual([['$default', true]]);
-    const resources = (user: string) => Object.values(back.userPolicies[`iam-http-api-dev-${user}`]).flatMap((doc) =>
+    const resources = (user: string) => [back.userPolicies[`iam-http-api-dev-${user}`]['invoke-api']].flatMap((doc) =>
       [doc.Statement].flat().flatMap((s) => [(s as { Resource: string | string[] }).Resource].flat()));
     expect(resources('admin')).toEqual([`${executionArn}/$default/*/*`]);
     expect(resources('editor')).toEqual(['GET', 'POST', 'PUT', 'PATCH'].map((m) => `${executionArn}/$default/${m}/*`));
@@ -99,9 +100,45 @@ describeWithOfflineTools('the dev stack with real terraform against moto (archiv
     expect(JSON.stringify(back.lambda?.Policy)).toContain(`${executionArn}/*/*`);
   }, STEP_TIMEOUT);
 
+  it('moto holds the deployer role: its trust policy names admin, its policy may GET, admin may assume it', () => {
+    const apiId = String(outputs.api_id.value);
+    const executionArn = `arn:aws:execute-api:us-east-1:123456789012:${apiId}`;
+    const roleArn = 'arn:aws:iam::123456789012:role/iam-http-api/iam-http-api-dev-deployer';
+    expect(outputs.invoker_deployer_role_arn).toMatchObject({ value: roleArn, sensitive: false });
+    const back = readRolesFromMoto({ endpoint: moto!.endpoint, roleNames: ['iam-http-api-dev-deployer'] });
+    expect(back.roles['iam-http-api-dev-deployer']).toEqual({
+      Path: '/iam-http-api/',
+      MaxSessionDuration: 3600,
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [{
+          Sid: 'AssumeByInvokers',
+          Effect: 'Allow',
+          Principal: { AWS: ['arn:aws:iam::123456789012:user/iam-http-api/iam-http-api-dev-admin'] },
+          Action: 'sts:AssumeRole',
+        }],
+      },
+      inlinePolicies: {
+        'invoke-api': {
+          Version: '2012-10-17',
+          Statement: [{ Sid: 'InvokeAllowedRoutes', Effect: 'Allow', Action: 'execute-api:Invoke', Resource: [`${executionArn}/$default/GET/*`] }],
+        },
+      },
+    });
+    const users = readApiFromMoto({ endpoint: moto!.endpoint, apiId, userNames: ['iam-http-api-dev-admin', 'iam-http-api-dev-viewer'] }).userPolicies;
+    expect(users['iam-http-api-dev-admin']['assume-iam-http-api-dev-deployer']).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'AssumeInvokerRole', Effect: 'Allow', Action: 'sts:AssumeRole', Resource: roleArn }],
+    });
+    expect(Object.keys(users['iam-http-api-dev-viewer'])).toEqual(['invoke-api']);
+    // The dev stack trusts no GitHub workflow: no OIDC provider.
+    expect(back.oidcProviders).toEqual([]);
+  }, STEP_TIMEOUT);
+
   it('terraform destroy removes everything', async () => {
     await step(['destroy', '-auto-approve', '-input=false']);
     const state = JSON.parse(fs.readFileSync(path.join(tf!.workDir, 'terraform.tfstate'), 'utf8')) as { resources: unknown[] };
     expect(state.resources).toEqual([]);
+    expect(readRolesFromMoto({ endpoint: moto!.endpoint, roleNames: ['iam-http-api-dev-deployer'] }).roles).toEqual({ 'iam-http-api-dev-deployer': null });
   }, STEP_TIMEOUT);
 });

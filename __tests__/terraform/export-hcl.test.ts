@@ -55,6 +55,8 @@ const STEP_TIMEOUT = 5 * 60 * 1000;
 const ENVIRONMENTS = ['dev', 'prod'] as const;
 /** The invokers iam-http-api.config.ts gives each environment (prod has no editor). */
 const INVOKERS: Record<(typeof ENVIRONMENTS)[number], string[]> = { dev: ['admin', 'editor', 'viewer'], prod: ['admin', 'viewer'] };
+/** The user policies allowing sts:AssumeRole on a role invoker (dev's admin may assume deployer). */
+const ASSUME_POLICIES: Record<(typeof ENVIRONMENTS)[number], string[]> = { dev: ['invoker_admin_assume_deployer'], prod: [] };
 /** Nothing listens here: validate never calls the provider. */
 const UNUSED_ENDPOINT = 'http://127.0.0.1:9';
 
@@ -321,17 +323,17 @@ describeWithOfflineTools('npm run export:hcl: HCL that real terraform validates,
     copies.push(cli);
     const result = parseValidate(await cli.run(['validate', '-json']));
     const lines = fs.readFileSync(path.join(cli.workDir, HCL_STACK_FILE), 'utf8').split('\n');
-    const mangledPolicyLines = lines.flatMap((l, i) => (/^ {2}policy\s*=.*\$ \{/.test(l) ? [i + 1] : []));
+    const mangledPolicyLines = lines.flatMap((l, i) => (/^ {2}(?:assume_role_)?policy\s*=.*\$ \{/.test(l) ? [i + 1] : []));
     const errorLines = [...new Set(result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.range?.start.line ?? -1))];
     expect(result.valid).toBe(false);
-    expect(mangledPolicyLines).toHaveLength(4); // the logs policy and three invokers'
+    expect(mangledPolicyLines).toHaveLength(7); // the logs policy, three users' and the deployer role's invoke policies, admin's sts:AssumeRole policy, the deployer's trust policy
     expect(errorLines.sort((a, b) => a - b)).toEqual(mangledPolicyLines);
   }, STEP_TIMEOUT);
 
   it('npm run export:hcl repairs exactly those strings and formats the files', () => {
     expect({ status: exported.result.status, out: exported.result.status === 0 ? '' : failure(exported) }).toEqual({ status: 0, out: '' });
     const report = exported.result.stdout;
-    expect(report).toMatch(/stacks\/dev\/cdk\.tf: rewrote 5 attribute\(s\).*aws_iam_role\.handler\.assume_role_policy, aws_iam_role_policy\.handler_write_logs\.policy, aws_iam_user_policy\.invoker_admin_invoke\.policy, aws_iam_user_policy\.invoker_editor_invoke\.policy, aws_iam_user_policy\.invoker_viewer_invoke\.policy; unquoted 1 depends_on reference\(s\); formatted with terraform fmt/);
+    expect(report).toMatch(/stacks\/dev\/cdk\.tf: rewrote 8 attribute\(s\).*aws_iam_role\.handler\.assume_role_policy, aws_iam_role\.invoker_deployer\.assume_role_policy, aws_iam_role_policy\.handler_write_logs\.policy, aws_iam_role_policy\.invoker_deployer_invoke\.policy, aws_iam_user_policy\.invoker_admin_assume_deployer\.policy, aws_iam_user_policy\.invoker_admin_invoke\.policy, aws_iam_user_policy\.invoker_editor_invoke\.policy, aws_iam_user_policy\.invoker_viewer_invoke\.policy; unquoted 1 depends_on reference\(s\); formatted with terraform fmt/);
     expect(report).toMatch(/stacks\/prod\/cdk\.tf: rewrote 4 attribute\(s\).*aws_iam_role\.handler\.assume_role_policy, aws_iam_role_policy\.handler_write_logs\.policy, aws_iam_user_policy\.invoker_admin_invoke\.policy, aws_iam_user_policy\.invoker_viewer_invoke\.policy; unquoted 1 depends_on reference\(s\); formatted with terraform fmt/);
     for (const env of ENVIRONMENTS) expect(fs.existsSync(path.join(hclDir(env), 'cdk.tf.json'))).toBe(false);
   });
@@ -355,7 +357,7 @@ describeWithOfflineTools('npm run export:hcl: HCL that real terraform validates,
       expect(hcl).toContain('resource "aws_apigatewayv2_api" "api" {');
       expect(hcl).toContain('data "archive_file" "handler" {');
       const invokerPolicies = topLevelAddresses(hcl).filter((a) => a.startsWith('resource.aws_iam_user_policy.'));
-      expect(invokerPolicies).toEqual(INVOKERS[env].map((n) => `resource.aws_iam_user_policy.invoker_${n}_invoke`));
+      expect(invokerPolicies.sort()).toEqual([...INVOKERS[env].map((n) => `invoker_${n}_invoke`), ...ASSUME_POLICIES[env]].map((n) => `resource.aws_iam_user_policy.${n}`).sort());
       // Policies as people write them in HCL: jsonencode, the ARN still an interpolation.
       expect(hcl).toContain(
         [

@@ -29,7 +29,7 @@ function viewerGetsPost(): ProjectConfigInput {
   const dev = resolveConfig(config).find((c) => c.environment === 'dev');
   if (!dev) throw new Error('no dev environment in iam-http-api.config.ts');
   const invokers = Object.fromEntries(
-    Object.entries(dev.invokers).map(([name, s]) => [name, { allow: name === 'viewer' ? [...s.allow, 'POST /*' as InvokeRule] : [...s.allow] }]),
+    Object.entries(dev.invokers).map(([name, s]) => [name, { ...s, allow: name === 'viewer' ? [...s.allow, 'POST /*' as InvokeRule] : [...s.allow] }]),
   );
   return { ...config, environments: { ...config.environments, dev: { ...config.environments?.dev, invokers } } };
 }

@@ -19,6 +19,8 @@ import {
   LAMBDA_RUNTIMES,
   LOG_RETENTION_DAYS,
   type EnvironmentSettings,
+  DEFAULT_MAX_SESSION_SECONDS,
+  isRoleInvoker,
   type InvokerSettings,
   type MethodAndPath,
   type StackConfig,
@@ -56,7 +58,25 @@ const LAMBDA_KEYS = ['runtime', 'memoryMb', 'timeoutSeconds', 'architecture', 'l
 const ENV_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]+$/;
 const THROTTLING_KEYS = ['rateLimit', 'burstLimit'];
 const CORS_KEYS = ['allowOrigins'];
-const INVOKER_KEYS = ['allow', 'pgpKey'];
+const INVOKER_KEYS = ['kind', 'allow', 'pgpKey'];
+const ROLE_INVOKER_KEYS = ['kind', 'allow', 'assumableBy', 'maxSessionDurationSeconds'];
+const ASSUMABLE_BY_KEYS = ['invokers', 'accounts', 'services', 'githubOidc'];
+const ACCOUNT_KEYS = ['id', 'externalId'];
+const GITHUB_OIDC_KEYS = ['repository', 'branch', 'environment'];
+const INVOKER_KINDS = ['user', 'role'] as const;
+const ACCOUNT_ID_PATTERN = /^\d{12}$/;
+/** AssumeRole's ExternalId: "Length Constraints: Minimum length of 2. Maximum length of 1224. Pattern: [\w+=,.@:\/-]*" (STS API Reference). */
+const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]{2,1224}$/;
+/** Service principals: `<service>.amazonaws.com`, as IAM names them in trust policies. */
+const SERVICE_PRINCIPAL_PATTERN = /^[a-z0-9][a-z0-9.-]*\.amazonaws\.com$/;
+/** GitHub: owners are letters, digits and dashes (up to 39); repositories letters, digits, `.`, `_`, `-` (up to 100). */
+const REPOSITORY_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
+/** A branch name as it appears in the token's `sub` (`ref:refs/heads/<branch>`); `*` is IAM's wildcard. */
+const BRANCH_PATTERN = /^[A-Za-z0-9._/*+-]{1,255}$/;
+const GITHUB_ENVIRONMENT_PATTERN = /^[A-Za-z0-9._-]{1,255}$/;
+/** IAM's MaxSessionDuration bounds (CreateRole: "Valid Range: Minimum value of 3600. Maximum value of 43200."). */
+const MIN_SESSION_SECONDS = 3600;
+const MAX_SESSION_SECONDS = 43200;
 
 function settingKeys(): string[] {
   return Object.keys(defaultEnvironmentSettings());
@@ -98,6 +118,11 @@ export function resolveConfig(input: unknown): StackConfig[] {
       // The shared variables and the environment's own are merged: the quota is on the result.
       const envProblem = environmentSizeProblem(settings.lambda.environment);
       if (envProblem) problems.push(`${at}.lambda.environment: ${envProblem}`);
+      // Invokers are replaced as a whole: a role's invokers are checked against the list in force.
+      const invokersAt = own.invokers !== undefined ? `${at}.invokers` : 'invokers';
+      for (const problem of assumableInvokerProblems(settings.invokers, invokersAt)) {
+        if (!problems.includes(problem)) problems.push(problem);
+      }
       stacks.push({ name: String(name), environment, ...settings });
     }
   }
@@ -276,7 +301,12 @@ function checkInvokers(value: unknown, at: string, problems: Problems): Record<s
       problems.push(`${where}: ${describe(invoker)} is not allowed; give an object with allow (and optionally pgpKey)`);
       continue;
     }
-    checkKeys(invoker, `${where}.`, INVOKER_KEYS, problems);
+    if (invoker.kind !== undefined && !(INVOKER_KINDS as readonly unknown[]).includes(invoker.kind)) {
+      problems.push(`${where}.kind: ${describe(invoker.kind)} is not allowed; use one of ${INVOKER_KINDS.map((k) => JSON.stringify(k)).join(', ')} (default "user")`);
+      continue;
+    }
+    const isRole = invoker.kind === 'role';
+    checkKeys(invoker, `${where}.`, isRole ? ROLE_INVOKER_KEYS : INVOKER_KEYS, problems);
     if (!Array.isArray(invoker.allow) || invoker.allow.length === 0) {
       problems.push(`${where}.allow: ${describe(invoker.allow)} is not allowed; give at least one rule such as "GET /*"`);
     } else {
@@ -287,11 +317,127 @@ function checkInvokers(value: unknown, at: string, problems: Problems): Record<s
         }
       });
     }
-    if (invoker.pgpKey !== undefined && (typeof invoker.pgpKey !== 'string' || invoker.pgpKey.trim() === '')) {
+    if (isRole) {
+      checkAssumableBy(invoker.assumableBy, `${where}.assumableBy`, name, problems);
+      if (invoker.maxSessionDurationSeconds !== undefined) {
+        checkInteger(invoker.maxSessionDurationSeconds, `${where}.maxSessionDurationSeconds`, MIN_SESSION_SECONDS, MAX_SESSION_SECONDS, problems,
+          ` (IAM's range for a role's maximum session; default ${DEFAULT_MAX_SESSION_SECONDS})`);
+      }
+    } else if (invoker.pgpKey !== undefined && (typeof invoker.pgpKey !== 'string' || invoker.pgpKey.trim() === '')) {
       problems.push(`${where}.pgpKey: ${describe(invoker.pgpKey)} is not allowed; give a base64-encoded PGP public key or "keybase:<username>"`);
     }
   }
   return problems.length === before ? (value as Record<string, InvokerSettings>) : undefined;
+}
+
+/** Checks a role invoker's `assumableBy` on its own; the invokers it names are checked per environment. */
+function checkAssumableBy(value: unknown, at: string, roleName: string, problems: Problems): void {
+  const example = '{ invokers: ["admin"] }, { accounts: [{ id: "123456789012" }] }, { services: ["lambda.amazonaws.com"] } or { githubOidc: { repository: "owner/name" } }';
+  if (!isObject(value)) {
+    problems.push(`${at}: ${describe(value)} is not allowed; a role invoker needs an object naming who may assume it, e.g. ${example}`);
+    return;
+  }
+  checkKeys(value, `${at}.`, ASSUMABLE_BY_KEYS, problems);
+  const given = ASSUMABLE_BY_KEYS.filter((key) => value[key] !== undefined && !(Array.isArray(value[key]) && (value[key] as unknown[]).length === 0));
+  if (given.length === 0) {
+    problems.push(`${at}: names no one; give at least one of ${ASSUMABLE_BY_KEYS.join(', ')}, e.g. ${example}`);
+  }
+  if (value.invokers !== undefined) {
+    if (!Array.isArray(value.invokers)) {
+      problems.push(`${at}.invokers: ${describe(value.invokers)} is not allowed; give a list of user invoker names such as ["admin"]`);
+    } else {
+      const seen = new Set<unknown>();
+      value.invokers.forEach((item: unknown, i: number) => {
+        if (typeof item !== 'string' || !INVOKER_PATTERN.test(item)) {
+          problems.push(`${at}.invokers[${i}]: ${describe(item)} is not an invoker name; use the name of a user invoker such as "admin"`);
+        } else if (item === roleName) {
+          problems.push(`${at}.invokers[${i}]: "${item}" is this role itself; name user invokers`);
+        } else if (seen.has(item)) {
+          problems.push(`${at}.invokers[${i}]: "${item}" is listed twice`);
+        }
+        seen.add(item);
+      });
+    }
+  }
+  if (value.accounts !== undefined) {
+    if (!Array.isArray(value.accounts)) {
+      problems.push(`${at}.accounts: ${describe(value.accounts)} is not allowed; give a list such as [{ id: "123456789012", externalId: "..." }]`);
+    } else {
+      const seen = new Set<unknown>();
+      value.accounts.forEach((account: unknown, i: number) => {
+        const where = `${at}.accounts[${i}]`;
+        if (!isObject(account)) {
+          problems.push(`${where}: ${describe(account)} is not allowed; give an object with id (12 digits) and optionally externalId`);
+          return;
+        }
+        checkKeys(account, `${where}.`, ACCOUNT_KEYS, problems);
+        if (typeof account.id !== 'string' || !ACCOUNT_ID_PATTERN.test(account.id)) {
+          problems.push(`${where}.id: ${describe(account.id)} is not an AWS account id; give its 12 digits as a string, e.g. "123456789012"`);
+        } else if (seen.has(account.id)) {
+          problems.push(`${where}.id: "${account.id}" is listed twice`);
+        }
+        seen.add(account.id);
+        if (account.externalId !== undefined && (typeof account.externalId !== 'string' || !EXTERNAL_ID_PATTERN.test(account.externalId))) {
+          problems.push(`${where}.externalId: ${describe(account.externalId)} is not allowed; AWS takes 2 to 1224 letters, digits and _+=,.@:/- characters`);
+        }
+      });
+    }
+  }
+  if (value.services !== undefined) {
+    if (!Array.isArray(value.services)) {
+      problems.push(`${at}.services: ${describe(value.services)} is not allowed; give a list of service principals such as ["lambda.amazonaws.com"]`);
+    } else {
+      const seen = new Set<unknown>();
+      value.services.forEach((service: unknown, i: number) => {
+        if (typeof service !== 'string' || !SERVICE_PRINCIPAL_PATTERN.test(service)) {
+          problems.push(`${at}.services[${i}]: ${describe(service)} is not a service principal; use <service>.amazonaws.com, e.g. "lambda.amazonaws.com"`);
+        } else if (seen.has(service)) {
+          problems.push(`${at}.services[${i}]: "${service}" is listed twice`);
+        }
+        seen.add(service);
+      });
+    }
+  }
+  if (value.githubOidc !== undefined) checkGithubOidc(value.githubOidc, `${at}.githubOidc`, problems);
+}
+
+function checkGithubOidc(value: unknown, at: string, problems: Problems): void {
+  if (!isObject(value)) {
+    problems.push(`${at}: ${describe(value)} is not allowed; give an object with repository ("owner/name") and optionally branch or environment`);
+    return;
+  }
+  checkKeys(value, `${at}.`, GITHUB_OIDC_KEYS, problems);
+  if (typeof value.repository !== 'string' || !REPOSITORY_PATTERN.test(value.repository)) {
+    problems.push(`${at}.repository: ${describe(value.repository)} is not a GitHub repository; use "owner/name"`);
+  }
+  if (value.branch !== undefined && (typeof value.branch !== 'string' || !BRANCH_PATTERN.test(value.branch))) {
+    problems.push(`${at}.branch: ${describe(value.branch)} is not allowed; give a branch name such as "main" (letters, digits and ._/+-, * as a wildcard)`);
+  }
+  if (value.environment !== undefined && (typeof value.environment !== 'string' || !GITHUB_ENVIRONMENT_PATTERN.test(value.environment))) {
+    problems.push(`${at}.environment: ${describe(value.environment)} is not allowed; give a GitHub environment name such as "prod" (letters, digits and ._-)`);
+  }
+  if (value.branch !== undefined && value.environment !== undefined) {
+    problems.push(`${at}: give branch or environment, not both; a job that uses an environment gets a token whose subject names the environment, not the branch`);
+  }
+}
+
+/** The invokers a role names in `assumableBy.invokers` must be user invokers of the environment. */
+function assumableInvokerProblems(invokers: Readonly<Record<string, InvokerSettings>>, at: string): string[] {
+  const problems: string[] = [];
+  for (const [name, settings] of Object.entries(invokers)) {
+    if (!isRoleInvoker(settings) || !isObject(settings.assumableBy) || !Array.isArray(settings.assumableBy.invokers)) continue;
+    settings.assumableBy.invokers.forEach((other, i) => {
+      if (other === name) return; // reported where written
+      const where = `${at}.${name}.assumableBy.invokers[${i}]`;
+      const target = invokers[other];
+      if (target === undefined) {
+        problems.push(`${where}: "${other}" is not an invoker here; the invokers are ${Object.keys(invokers).map((n) => JSON.stringify(n)).join(', ')}`);
+      } else if (isRoleInvoker(target)) {
+        problems.push(`${where}: "${other}" is a role invoker; only user invokers may be named here`);
+      }
+    });
+  }
+  return problems;
 }
 
 /** Splits `"GET /items"` into method and path; undefined when it is not of that shape. */

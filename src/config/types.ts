@@ -83,7 +83,10 @@ export interface ThrottlingSettings {
   readonly burstLimit: number;
 }
 
-export interface InvokerSettings {
+/** An invoker that is an IAM user with an access key (the default kind). */
+export interface UserInvokerSettings {
+  /** `'user'` (the default when left out): an IAM user with an access key. */
+  readonly kind?: 'user';
   /** What the invoker may call; each rule becomes exact execute-api ARNs. */
   readonly allow: readonly InvokeRule[];
   /**
@@ -91,6 +94,64 @@ export interface InvokerSettings {
    * secret access key encrypted with it instead of in plain text.
    */
   readonly pgpKey?: string;
+}
+
+/** An AWS account trusted to assume a role invoker (its administrators delegate it further). */
+export interface TrustedAccount {
+  /** The 12-digit account id; the trust policy names `arn:aws:iam::<id>:root`. */
+  readonly id: string;
+  /**
+   * Required of callers from that account as `sts:ExternalId` (the confused-deputy guard for
+   * third parties): 2 to 1224 characters of letters, digits and `_+=,.@:/-` (AssumeRole's rule).
+   */
+  readonly externalId?: string;
+}
+
+/** GitHub Actions workflows trusted to assume a role invoker through GitHub's OIDC tokens. */
+export interface GithubOidcTrust {
+  /** `owner/name` of the repository whose workflows may assume the role. */
+  readonly repository: string;
+  /** Only workflows running on this branch (`main`; `*` may be used as a wildcard). */
+  readonly branch?: string;
+  /** Only jobs that run in this GitHub deployment environment (`prod`). Not with `branch`. */
+  readonly environment?: string;
+}
+
+/** Who may assume a role invoker; at least one of the four. */
+export interface AssumableBy {
+  /** User invokers of the same environment (their ARNs are named in the trust policy). */
+  readonly invokers?: readonly string[];
+  /** Other AWS accounts, each optionally with an external id. */
+  readonly accounts?: readonly TrustedAccount[];
+  /** AWS service principals such as `lambda.amazonaws.com`. */
+  readonly services?: readonly string[];
+  /** GitHub Actions, through the stack's `token.actions.githubusercontent.com` OIDC provider. */
+  readonly githubOidc?: GithubOidcTrust;
+}
+
+/** An invoker that is an IAM role: no long-lived key, callers assume it for temporary credentials. */
+export interface RoleInvokerSettings {
+  readonly kind: 'role';
+  /** What the role's sessions may call; each rule becomes exact execute-api ARNs. */
+  readonly allow: readonly InvokeRule[];
+  /** Who may assume the role (its trust policy). */
+  readonly assumableBy: AssumableBy;
+  /** Longest session the role grants, 3600 (the default) to 43200 seconds. */
+  readonly maxSessionDurationSeconds?: number;
+}
+
+/** An invoker: an IAM user (`kind` left out or `'user'`) or an IAM role (`kind: 'role'`). */
+export type InvokerSettings = UserInvokerSettings | RoleInvokerSettings;
+
+/** A role invoker's session length when `maxSessionDurationSeconds` is left out (IAM's default). */
+export const DEFAULT_MAX_SESSION_SECONDS = 3600;
+
+/** The GitHub Actions OIDC issuer, and the audience AWS's official action requests. */
+export const GITHUB_OIDC_URL = 'https://token.actions.githubusercontent.com';
+export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
+
+export function isRoleInvoker(settings: InvokerSettings): settings is RoleInvokerSettings {
+  return settings.kind === 'role';
 }
 
 /** Everything that may differ between environments. */

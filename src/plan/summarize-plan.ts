@@ -199,9 +199,9 @@ function createdPolicies(s: Sides, configured: (attr: string) => string | undefi
   return out;
 }
 
-/** `aws_iam_user_policy.invoker_viewer_invoke` → `viewer`. */
+/** `aws_iam_user_policy.invoker_viewer_invoke` → `viewer` (`aws_iam_role_policy.invoker_deployer_invoke` → `deployer`). */
 function invokerOf(address: string): string | undefined {
-  return /^aws_iam_user_policy\.invoker_(.+)_invoke$/.exec(address)?.[1];
+  return /^aws_iam_(?:user|role)_policy\.invoker_(.+)_invoke$/.exec(address)?.[1];
 }
 
 function grantsOf(text: Json): InvokeGrant[] {
@@ -215,8 +215,9 @@ function userOf(s: Sides, rc: PlanResourceChange): string {
   return typeof user === 'string' ? user : rc.address;
 }
 
-function who(subject: string, invoker: string | undefined): string {
-  return invoker === undefined ? `\`${subject}\`` : `invoker \`${invoker}\` (IAM user \`${subject}\`)`;
+function who(subject: string, invoker: string | undefined, address = ''): string {
+  const kind = address.startsWith('aws_iam_role_policy.') ? 'IAM role' : 'IAM user';
+  return invoker === undefined ? `\`${subject}\`` : `invoker \`${invoker}\` (${kind} \`${subject}\`)`;
 }
 
 /** Access a change grants: execute-api:Invoke grants in user policies, routes opened to anyone. */
@@ -240,9 +241,9 @@ function accessWarnings(rc: PlanResourceChange, s: Sides, configured: (attr: str
               subject,
               invoker,
               grants: labels,
-              message: `${who(subject, invoker)} was given ${list} OUTSIDE Terraform (policy edited in AWS)`,
+              message: `${who(subject, invoker, rc.address)} was given ${list} OUTSIDE Terraform (policy edited in AWS)`,
             }
-          : { kind: 'invoker-gains-access', address: rc.address, subject, invoker, grants: labels, message: `${who(subject, invoker)} GAINS ${list}` },
+          : { kind: 'invoker-gains-access', address: rc.address, subject, invoker, grants: labels, message: `${who(subject, invoker, rc.address)} GAINS ${list}` },
       );
     }
   }

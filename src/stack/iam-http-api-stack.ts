@@ -8,7 +8,7 @@ import { TerraformOutput, TerraformStack } from 'cdktf';
 import { ArchiveProvider } from '@cdktf/provider-archive/lib/provider';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { PREFLIGHT_ROUTES } from '../config/defaults';
-import type { StackConfig } from '../config/types';
+import { isRoleInvoker, type StackConfig } from '../config/types';
 import { applyBackend, type BackendChoice } from './backend';
 import { HandlerFunction } from './handler-function';
 import { HttpApi } from './http-api';
@@ -59,8 +59,13 @@ export class IamHttpApiStack extends TerraformStack {
     this.handler.allowInvokeFrom(this.httpApi.api.executionArn);
 
     this.invokers = new Invokers(this, 'invokers', { namePrefix: prefix, userPath: `/${config.name}/` });
-    for (const [name, settings] of Object.entries(config.invokers)) {
-      this.invokers.grant(name, settings, this.httpApi.api.executionArn);
+    // Users first: a role's trust policy names the users that may assume it.
+    const invokers = Object.entries(config.invokers);
+    for (const [name, settings] of invokers) {
+      if (!isRoleInvoker(settings)) this.invokers.grant(name, settings, this.httpApi.api.executionArn);
+    }
+    for (const [name, settings] of invokers) {
+      if (isRoleInvoker(settings)) this.invokers.grantRole(name, settings, this.httpApi.api.executionArn);
     }
 
     named(new TerraformOutput(this, 'api-url', {

@@ -103,10 +103,10 @@ describe('npm start, watch mode', () => {
     expect((await get(editor)).status).toBe(200);
     const from = offsets();
     const written = performance.now();
-    fs.writeFileSync(configFile(), fs.readFileSync(configFile(), 'utf8').replace(
-      "lambda: { logRetentionDays: 7 },\n      accessLogRetentionDays: 7,",
-      "lambda: { logRetentionDays: 7 },\n      accessLogRetentionDays: 7,\n      invokers: { admin: { allow: ['* /*'] }, viewer: { allow: ['GET /*'] }, auditor: { allow: ['GET /hello'] } },",
-    ));
+    const before = fs.readFileSync(configFile(), 'utf8');
+    const edited = before.replace("        editor: { allow: ['GET /*', 'POST /*', 'PUT /*', 'PATCH /*'] },\n", "        auditor: { allow: ['GET /hello'] },\n");
+    expect(edited).not.toBe(before);
+    fs.writeFileSync(configFile(), edited);
     const [line] = await printed(gateway, /reloaded stack dev in [\d.]+ m?s: ([^\n]*)\n {2}auditor +(AKIA[A-Z0-9]{16}) +may invoke [^\n]*/, from);
     const elapsed = performance.now() - written;
     // eslint-disable-next-line no-console

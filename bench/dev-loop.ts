@@ -119,10 +119,10 @@ export async function benchDevLoop(): Promise<DevLoopFigures> {
     // A config edit: viewer may no longer GET /hello.
     const from = { stdout: gateway!.stdout.length, stderr: gateway!.stderr.length };
     const written = performance.now();
-    fs.writeFileSync(configFile, fs.readFileSync(configFile, 'utf8').replace(
-      'lambda: { logRetentionDays: 7 },',
-      "lambda: { logRetentionDays: 7 },\n      invokers: { admin: { allow: ['* /*'] }, viewer: { allow: ['GET /items'] } },",
-    ));
+    const before = fs.readFileSync(configFile, 'utf8');
+    const edited = before.replace("        viewer: { allow: ['GET /*'] },\n", "        viewer: { allow: ['GET /items'] },\n");
+    if (edited === before) throw new Error(`dev-loop: could not find the dev viewer's allow rule in ${configFile}`);
+    fs.writeFileSync(configFile, edited);
     await until(port, () => viewer, (r) => r.status === 403);
     const configEditMs = performance.now() - written;
     await printed(gateway!, /reloaded stack dev/, from);

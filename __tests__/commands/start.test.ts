@@ -36,7 +36,16 @@ describe('npm start', () => {
     expect(gateway.stdout).toContain(env.IAM_HTTP_API_CREDENTIALS.replace(`${process.cwd()}/`, ''));
 
     const running = JSON.parse(fs.readFileSync(path.join(scratch, 'gateway.json'), 'utf8'));
-    expect(running).toEqual({ url: `http://127.0.0.1:${port}`, stack: 'dev', region: 'us-east-1', pid: gateway.child.pid, credentialsFile: env.IAM_HTTP_API_CREDENTIALS, denialsFile: path.join(scratch, 'denials.json') });
+    const deployer = 'arn:aws:iam::123456789012:role/iam-http-api/iam-http-api-dev-deployer';
+    expect(running).toEqual({
+      url: `http://127.0.0.1:${port}`, stack: 'dev', region: 'us-east-1', pid: gateway.child.pid, credentialsFile: env.IAM_HTTP_API_CREDENTIALS, denialsFile: path.join(scratch, 'denials.json'),
+      stsUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), roles: [{ name: 'iam-http-api-dev-deployer', arn: deployer, assumableBy: ['admin'] }],
+    });
+    // The local STS (STS_PORT=0 here): in the banner with its roles, its session key beside the credentials.
+    expect(gateway.stdout).toContain(`Roles (assume with the local STS at ${running.stsUrl}):`);
+    expect(gateway.stdout).toMatch(new RegExp(`deployer\\s+${deployer}\\s+assumable by admin`));
+    expect(fs.statSync(path.join(scratch, 'session-key')).mode & 0o777).toBe(0o600);
+    expect((await fetch(running.stsUrl, { method: 'POST', body: new URLSearchParams({ Action: 'GetCallerIdentity', Version: '2011-06-15' }) })).status).toBe(403);
 
     const viewer = credentials.get('viewer')!;
     const response = await smithySign({ accessKeyId: viewer.aws_access_key_id, secretAccessKey: viewer.aws_secret_access_key }, 'us-east-1', { method: 'GET', url: `http://127.0.0.1:${port}/hello` }).then(send);
@@ -73,7 +82,7 @@ describe('npm start', () => {
 
   it('stops when npm, which started it, is killed (npm does not pass the SIGTERM on)', async () => {
     const port = await freePort();
-    const npm = spawn('npm', ['start', '--silent'], { cwd: root, env: { ...process.env, ...env, PORT: String(port), PAGE_PORT: String(await freePort()) }, stdio: 'ignore' });
+    const npm = spawn('npm', ['start', '--silent'], { cwd: root, env: { ...process.env, ...env, PORT: String(port), PAGE_PORT: String(await freePort()), STS_PORT: '0' }, stdio: 'ignore' });
     const answers = async (): Promise<boolean> => {
       try {
         await (await fetch(`http://127.0.0.1:${port}/hello`)).text();

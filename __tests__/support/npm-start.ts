@@ -13,12 +13,13 @@ export interface Started {
 }
 
 /**
- * Starts `npm start` with `env` added to the environment. `options.root`: another copy of the
+ * Starts `npm start` with `env` added to the environment (STS_PORT=0 unless `env` sets it, so
+ * parallel test files do not compete for the local STS's default port 3001). `options.root`: another copy of the
  * project to run (its own src/commands/start.ts, so its root is that copy; see copyProject);
  * `options.args`: npm start's arguments (`--no-watch`).
  */
 export function start(env: Record<string, string>, options: { root?: string; args?: readonly string[] } = {}): Started {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/commands/start.ts', ...(options.args ?? [])], { cwd: options.root ?? root, env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/commands/start.ts', ...(options.args ?? [])], { cwd: options.root ?? root, env: { ...process.env, STS_PORT: '0', ...env } });
   const started: Started = {
     child,
     stdout: '',

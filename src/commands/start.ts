@@ -5,7 +5,12 @@
  * file is, and examples to paste. Never prints a secret. Also serves the browser page
  * (clients/web) on http://127.0.0.1:${PAGE_PORT:-5173}, another origin than the gateway.
  *
- * Variables: STACK, PORT, PAGE_PORT, CDKTF_OUTDIR (cdktf's), IAM_HTTP_API_CREDENTIALS (another
+ * The local STS (AssumeRole, GetCallerIdentity; sts-server.ts) runs on
+ * http://127.0.0.1:${STS_PORT:-3001}: its sessions are sealed with the session key beside the
+ * credentials file (`session-key`) and accepted by the gateway. When its port is busy the
+ * gateway runs without it and says so in one line, as for the browser page.
+ *
+ * Variables: STACK, PORT, STS_PORT, PAGE_PORT, CDKTF_OUTDIR (cdktf's), IAM_HTTP_API_CREDENTIALS (another
  * credentials file than .iam-http-api/credentials, e.g. for tests), IAM_HTTP_API_WORKERS (Lambda
  * worker processes, 1 to 256; default: the machine's available parallelism).
  *
@@ -26,6 +31,8 @@ import { missingPermissionWarning } from '../gateway/invoke-permission';
 import { removeRunningGateway, writeRunningGateway } from '../gateway/running-gateway';
 import type { InspectAddress } from '../gateway/invoke';
 import { LocalGateway, PortInUseError } from '../gateway/server';
+import { ensureSessionKey, sessionKeyPath } from '../gateway/session-tokens';
+import { DEFAULT_STS_PORT, StsPortInUseError, StsServer, whoMayAssume } from '../gateway/sts-server';
 import type { LambdaRuntime } from '../config/types';
 import { EnvValueError, portFromEnv } from './env-value';
 import { grantsOf } from './invoker-grants';
@@ -76,7 +83,7 @@ function parsePort(text: string | undefined): number {
   return portFromEnv('PORT', text, 3000);
 }
 
-function banner(stack: LoadedStack, url: string, keys: ReadonlyMap<string, { accessKeyId: string }>, credentials: string, page: PageServer | undefined, watching: boolean, inspect: InspectAddress | undefined): string {
+function banner(stack: LoadedStack, url: string, keys: ReadonlyMap<string, { accessKeyId: string }>, credentials: string, page: PageServer | undefined, watching: boolean, inspect: InspectAddress | undefined, stsUrl: string | undefined): string {
   const relCredentials = path.relative(process.cwd(), credentials) || credentials;
   const first = stack.invokers.find((i) => i.name === 'viewer') ?? stack.invokers[0];
   const scope = `aws:amz:${stack.region}:execute-api`;
@@ -105,6 +112,18 @@ function banner(stack: LoadedStack, url: string, keys: ReadonlyMap<string, { acc
       `Or from any AWS SDK or tool: AWS_SHARED_CREDENTIALS_FILE=${relCredentials} AWS_PROFILE=${first.name}, region ${stack.region}, service execute-api.`,
     );
   }
+  const roles = whoMayAssume(stack);
+  if (roles.length > 0) {
+    lines.push('', stsUrl ? `Roles (assume with the local STS at ${stsUrl}):` : 'Roles (the local STS is not running, so none can be assumed):');
+    // Role invokers are named as user invokers are: `<prefix><invoker>`; print the invoker's name.
+    const sample = stack.invokers[0];
+    const prefix = sample && sample.principal.name.endsWith(sample.name) ? sample.principal.name.slice(0, -sample.name.length) : '';
+    for (const { role, invokers } of roles) lines.push(`  ${(prefix && role.name.startsWith(prefix) ? role.name.slice(prefix.length) : role.name).padEnd(10)} ${role.arn}  ${invokers.length > 0 ? `assumable by ${invokers.join(', ')}` : 'assumable by no invoker'}`);
+    const example = roles.find((r) => r.invokers.length > 0);
+    if (stsUrl && example) {
+      lines.push(`  e.g. AWS_SHARED_CREDENTIALS_FILE=${relCredentials} AWS_PROFILE=${example.invokers[0]} aws sts assume-role --endpoint-url ${stsUrl} --region ${stack.region} --role-arn ${example.role.arn} --role-session-name me`);
+    }
+  }
   if (page) {
     lines.push('', `Browser page: ${page.url}`);
     const origins = stack.cors?.allowOrigins ?? [];
@@ -132,6 +151,7 @@ async function main(): Promise<void> {
   const { watch, inspect } = parseArgs(process.argv.slice(2));
   const stackName = oneStack(process.env.STACK, 'dev', 'npm start');
   const port = parsePort(process.env.PORT);
+  const stsPort = portFromEnv('STS_PORT', process.env.STS_PORT, DEFAULT_STS_PORT);
   const outdir = outdirOf(root);
   synthIfStale(root, outdir, stackName);
   const stack = loadStack(outdir, stackName);
@@ -140,13 +160,14 @@ async function main(): Promise<void> {
   const building = builder.build(stack.integration.runtime as LambdaRuntime);
   const credentials = process.env.IAM_HTTP_API_CREDENTIALS || credentialsPath(root);
   const keys = ensureInvokerKeys(credentials, stack.invokers.map((i) => i.name));
+  const sessionKey = ensureSessionKey(sessionKeyPath(credentials));
   const denials = new DenialLog(path.join(path.dirname(credentials), 'denials.json'));
   // The gateway runs a copy of the bundle with its source map inline, which a re-synthesis does
   // not delete under it (watch.ts); what Terraform zips is untouched.
   const primed = await building;
   if (!watch) await builder.dispose();
   const gateway = new LocalGateway({
-    stack: withLocalBundle(root, stack, primed), keys, port, log: (line) => console.log(line), onDenied: (denial) => denials.record(denial),
+    stack: withLocalBundle(root, stack, primed), keys, port, sessionKey, log: (line) => console.log(line), onDenied: (denial) => denials.record(denial),
     // Debugging: one Lambda process, so one debugger target.
     ...(inspect ? { inspect, workers: 1 } : {}),
   });
@@ -157,9 +178,19 @@ async function main(): Promise<void> {
     console.error(`Browser page not started: ${error.message}`);
     return undefined;
   });
+  // STS is a convenience too: when its port is busy, the gateway serves the invokers' own keys.
+  const sts = new StsServer({ gateway, sessionKey, port: stsPort, log: (line) => console.log(line) });
+  const stsUrl = await sts.listen().catch((error: unknown) => {
+    if (!(error instanceof StsPortInUseError)) throw error;
+    console.error(error.message);
+    return undefined;
+  });
   // Beside the credentials file, so a second gateway with other credentials keeps its own.
   const stateFile = path.join(path.dirname(credentials), 'gateway.json');
-  writeRunningGateway(stateFile, { url, stack: stack.stackName, region: stack.region, pid: process.pid, credentialsFile: credentials, denialsFile: denials.file });
+  writeRunningGateway(stateFile, { url, stack: stack.stackName, region: stack.region, pid: process.pid, credentialsFile: credentials, denialsFile: denials.file,
+    ...(stsUrl ? { stsUrl } : {}),
+    roles: whoMayAssume(stack).map(({ role, invokers }) => ({ name: role.name, arn: role.arn, assumableBy: invokers })),
+  });
   const watching: Watching | undefined = watch
     ? await watchProject({ root, outdir, stackName, credentials, gateway, builder, primed, print: (text) => console.log(text), printError: (text) => console.error(text) })
     : undefined;
@@ -176,7 +207,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`\n${why}: stopping the local gateway (letting requests in flight finish; ${signal} again stops at once)`);
     removeRunningGateway(stateFile);
-    Promise.all([watching?.close(), gateway.close(), page?.close()]).then(() => process.exit(0), () => process.exit(1));
+    Promise.all([watching?.close(), gateway.close(), page?.close(), stsUrl ? sts.close() : undefined]).then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -187,7 +218,7 @@ async function main(): Promise<void> {
     if (process.ppid !== PARENT_PID) stop('SIGTERM', 'the process that started npm start ended');
   }, 500).unref();
   // After the handlers: whoever reads the banner's last line may signal at once.
-  console.log(banner(stack, url, keys, credentials, page, watching !== undefined, inspect));
+  console.log(banner(stack, url, keys, credentials, page, watching !== undefined, inspect, stsUrl));
 }
 
 main().catch((error: unknown) => {

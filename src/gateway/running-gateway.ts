@@ -15,6 +15,10 @@ export interface RunningGateway {
   readonly credentialsFile: string;
   /** Where the last IAM denials are explained (denial-log.ts). */
   readonly denialsFile?: string;
+  /** The local STS (AssumeRole, GetCallerIdentity), when it runs (sts-server.ts). */
+  readonly stsUrl?: string;
+  /** The stack's roles, and the invokers that may assume each. */
+  readonly roles?: readonly { readonly name: string; readonly arn: string; readonly assumableBy: readonly string[] }[];
 }
 
 export function runningGatewayPath(root: string): string {

@@ -191,6 +191,19 @@ export class LocalGateway {
   }
 
   /**
+   * Who signs with `accessKeyId` (and `sessionToken`), as the gateway would authenticate it: an
+   * invoker's long-term key, or a session of a role of the stack (the local STS, sts-server.ts,
+   * verifies its callers with this). Throws errors.expiredToken() for an expired session.
+   */
+  callerOf(accessKeyId: string, sessionToken: string | undefined, now: Date): { readonly principal: Principal; readonly secretAccessKey: string; readonly sessionToken?: string } | undefined {
+    const served = this.served;
+    const entry = served.byAccessKey.get(accessKeyId);
+    if (entry) return { principal: entry.invoker.principal, secretAccessKey: entry.key.secretAccessKey };
+    const session = served.sessions?.resolve(accessKeyId, sessionToken, now);
+    return session && { principal: session.principal, secretAccessKey: session.secretAccessKey, sessionToken };
+  }
+
+  /**
    * The bundle file was replaced in place (watch mode, after the handler was rebuilt): new
    * invocations run it, those in flight finish on what their process loaded (LambdaInvoker.reload).
    */

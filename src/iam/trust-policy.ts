@@ -33,7 +33,7 @@
 import { evaluateCondition } from './conditions';
 import { compilePrincipal, decide, type ContextValue, type Decision, type RequestContext } from './decide';
 import { compilePolicy, type CompiledStatement } from './parse-policy';
-import type { IamUserPrincipal, NamedPolicy, PolicyDocument } from './principal';
+import type { NamedPolicy, PolicyDocument, Principal } from './principal';
 import { contextLookup, type ContextLookup } from './request-context';
 import { and, type Tri } from './tri-state';
 
@@ -41,8 +41,12 @@ export type TrustAction = 'sts:AssumeRole' | 'sts:AssumeRoleWithWebIdentity' | '
 
 /** Who asks to assume the role. */
 export type TrustCaller =
-  /** An IAM user (or an account root, `arn:aws:iam::<acct>:root`), by ARN and account. */
-  | { readonly kind: 'AWS'; readonly arn: string; readonly accountId: string; readonly user?: IamUserPrincipal }
+  /**
+   * An IAM user (or an account root, `arn:aws:iam::<acct>:root`), or a role session
+   * (`arn:aws:sts::<acct>:assumed-role/<role>/<session>`, role chaining), by ARN and account;
+   * `user`: its principal, whose identity policies are evaluated too.
+   */
+  | { readonly kind: 'AWS'; readonly arn: string; readonly accountId: string; readonly user?: Principal }
   /** An AWS service, `lambda.amazonaws.com`. */
   | { readonly kind: 'Service'; readonly service: string }
   /** A federated provider: `cognito-identity.amazonaws.com`, an OIDC provider's ARN, ... */

@@ -1,0 +1,220 @@
+/**
+ * A local AWS STS on 127.0.0.1 for the stack the gateway serves: AWS's Query API (API version
+ * 2011-06-15; a form-encoded POST, or GET with a query string), signed with SigV4 for service
+ * `sts` in the stack's region. Callers are the user invokers (their long-term keys) and
+ * sessions it issued (role chaining), both resolved by the gateway (LocalGateway.callerOf), so
+ * a watch-mode reload of the stack applies here too.
+ *
+ * Actions:
+ *  - AssumeRole: a role of the stack, decided with its trust policy and the caller's identity
+ *    policies (trust-policy.ts); the session's credentials are minted with the gateway's
+ *    session key (session-tokens.ts). Passing tags also needs sts:TagSession, a SourceIdentity
+ *    sts:SetSourceIdentity, as in AWS. A role that is not in the stack is refused as AWS refuses
+ *    one the caller may not assume (AccessDenied), so callers cannot probe for roles.
+ *  - GetCallerIdentity: the caller's ARN, unique id and account (needs no permission in AWS).
+ * Errors are AWS's XML (sts-xml.ts) with AWS's codes (sts-query.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Principal } from '../iam/principal';
+import { requestContext } from '../iam/request-context';
+import { assumeRoleContext, decideAssumeRole, type TrustAction } from '../iam/trust-policy';
+import { GatewayError } from './errors';
+import type { RoleDefinition } from './load-roles';
+import type { LoadedStack } from './load-stack';
+import type { LocalGateway } from './server';
+import { mintSession } from './session-tokens';
+import { actionOf, assumeRoleDenied, checkDuration, missingAuthentication, parseAssumeRole, queryParameters, StsError, stsErrorOf } from './sts-query';
+import { assumeRoleXml, errorXml, getCallerIdentityXml } from './sts-xml';
+import { verifySignature } from './verify-signature';
+
+export const DEFAULT_STS_PORT = 3001;
+/** STS requests are small; AssumeRole's largest parameter (Policy) is 2048 characters. */
+const MAX_BODY_BYTES = 64 * 1024;
+const ACTIONS = ['AssumeRole', 'GetCallerIdentity'] as const;
+
+export interface StsServerOptions {
+  /** The gateway whose stack (roles, invokers) and keys this STS serves. */
+  readonly gateway: LocalGateway;
+  /** The key sessions are sealed with: the gateway's (GatewayOptions.sessionKey). */
+  readonly sessionKey: Buffer;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly now?: () => Date;
+  /** One line per request: action, caller, outcome. */
+  readonly log?: (line: string) => void;
+}
+
+/** The STS port is taken; the message says what to do. */
+export class StsPortInUseError extends Error {
+  constructor(readonly port: number) {
+    super(`Port ${port} on 127.0.0.1 is already in use, so the local STS (AssumeRole) cannot start; the gateway runs without it. Stop the program using it, or use another port: STS_PORT=${port + 1} npm start`);
+    this.name = 'StsPortInUseError';
+  }
+}
+
+export class StsServer {
+  private readonly server: http.Server;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: StsServerOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        console.error('local STS error:', error);
+        if (!res.headersSent) this.send(res, 500, errorXml({ type: 'Receiver', code: 'InternalFailure', message: 'The request processing has failed because of an unknown error, exception or failure.' }, randomUUID()));
+        else res.destroy();
+      });
+    });
+  }
+
+  listen(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException): void => reject(error.code === 'EADDRINUSE' ? new StsPortInUseError(this.options.port) : error);
+      this.server.once('error', onError);
+      this.server.listen(this.options.port, '127.0.0.1', () => {
+        this.server.off('error', onError);
+        resolve(this.url);
+      });
+    });
+  }
+
+  get url(): string {
+    const address = this.server.address() as AddressInfo | null;
+    return `http://127.0.0.1:${address?.port ?? this.options.port}`;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+    });
+  }
+
+  private send(res: http.ServerResponse, status: number, body: string, requestId?: string): void {
+    res.writeHead(status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(body), ...(requestId ? { 'x-amzn-requestid': requestId } : {}) });
+    res.end(body);
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        this.send(res, 413, errorXml({ type: 'Sender', code: 'RequestEntityTooLarge', message: 'Request entity too large' }, requestId), requestId);
+        return;
+      }
+      chunks.push(chunk);
+    }
+    const body = Buffer.concat(chunks);
+    const target = req.url ?? '/';
+    const q = target.indexOf('?');
+    const rawPath = q < 0 ? target : target.slice(0, q);
+    const rawQuery = q < 0 ? '' : target.slice(q + 1);
+    let action = '-';
+    let caller = '-';
+    try {
+      const parameters = queryParameters(rawQuery, body, req.headers['content-type']);
+      action = actionOf(parameters, ACTIONS);
+      const principal = await this.authenticate(req, rawPath, rawQuery, body);
+      caller = principal.arn;
+      const xml = action === 'AssumeRole' ? this.assumeRole(principal, parameters, req, requestId) : this.getCallerIdentity(principal, requestId);
+      this.send(res, 200, xml, requestId);
+      this.options.log?.(`sts ${action} ${caller} 200`);
+    } catch (error) {
+      const sts = error instanceof StsError ? error : error instanceof GatewayError ? stsErrorOf(error) : undefined;
+      if (!sts) throw error;
+      this.send(res, sts.status, errorXml({ type: sts.type, code: sts.code, message: sts.message }, requestId), requestId);
+      this.options.log?.(`sts ${action} ${caller} ${sts.status} ${sts.code}`);
+    }
+  }
+
+  private async authenticate(req: http.IncomingMessage, rawPath: string, rawQuery: string, body: Buffer): Promise<Principal> {
+    const { gateway } = this.options;
+    let principal: Principal | undefined;
+    const verified = await verifySignature(
+      { method: req.method ?? 'GET', rawPath, rawQuery, rawHeaders: req.rawHeaders, body },
+      {
+        region: gateway.stack.region,
+        service: 'sts',
+        now: this.now(),
+        lookupCredentials: (accessKeyId, sessionToken) => {
+          const found = gateway.callerOf(accessKeyId, sessionToken, this.now());
+          principal = found?.principal;
+          return found && { secretAccessKey: found.secretAccessKey, ...(found.sessionToken !== undefined ? { sessionToken: found.sessionToken } : {}) };
+        },
+      },
+    );
+    if (!verified) throw missingAuthentication();
+    if (!principal) throw stsErrorOf(new GatewayError(403, 'The security token included in the request is invalid.', 'UnrecognizedClientException'));
+    return principal;
+  }
+
+  private getCallerIdentity(principal: Principal, requestId: string): string {
+    return getCallerIdentityXml({ arn: principal.arn, userId: principal.userId, account: principal.accountId }, requestId);
+  }
+
+  private assumeRole(principal: Principal, parameters: ReadonlyMap<string, string>, req: http.IncomingMessage, requestId: string): string {
+    const request = parseAssumeRole(parameters);
+    const stack = this.options.gateway.stack;
+    const role = (stack.roles ?? []).find((r) => r.arn === request.roleArn);
+    if (!role) throw assumeRoleDenied(principal.arn, 'sts:AssumeRole', request.roleArn);
+    const now = this.now();
+    const userAgent = req.headers['user-agent'];
+    const context = assumeRoleContext(
+      requestContext(principal, { sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''), now, region: stack.region, secureTransport: true, resourceAccount: role.accountId, ...(userAgent ? { userAgent } : {}) }),
+      { roleSessionName: request.roleSessionName, tags: request.tags, ...(request.externalId !== undefined ? { externalId: request.externalId } : {}), ...(request.sourceIdentity !== undefined ? { sourceIdentity: request.sourceIdentity } : {}) },
+    );
+    const actions: TrustAction[] = ['sts:AssumeRole'];
+    if (Object.keys(request.tags).length > 0) actions.push('sts:TagSession');
+    if (request.sourceIdentity !== undefined) actions.push('sts:SetSourceIdentity');
+    for (const action of actions) {
+      const decision = decideAssumeRole(role.assumeRolePolicy, {
+        action, roleArn: role.arn, roleAccountId: role.accountId, context,
+        caller: { kind: 'AWS', arn: principal.arn, accountId: principal.accountId, user: principal },
+      });
+      if (decision.verdict !== 'Allowed') {
+        this.options.log?.(`sts AssumeRole ${principal.arn} denied: ${decision.explanation}`);
+        throw assumeRoleDenied(principal.arn, action, role.arn);
+      }
+    }
+    const chained = principal.type === 'AssumedRole';
+    const durationSeconds = request.durationSeconds ?? 3600;
+    checkDuration(durationSeconds, role.maxSessionDurationSeconds, chained);
+    const credentials = mintSession(this.options.sessionKey, {
+      roleArn: role.arn,
+      sessionName: request.roleSessionName,
+      issuedAt: now.getTime(),
+      expiresAt: now.getTime() + durationSeconds * 1000,
+      sessionPolicies: request.policy ? [{ name: 'Policy', document: request.policy }] : [],
+      tags: request.tags,
+      ...(request.sourceIdentity !== undefined ? { sourceIdentity: request.sourceIdentity } : {}),
+    });
+    return assumeRoleXml(
+      credentials,
+      { assumedRoleId: `${role.roleId}:${request.roleSessionName}`, arn: `arn:aws:sts::${role.accountId}:assumed-role/${role.name}/${request.roleSessionName}` },
+      requestId,
+      request.sourceIdentity !== undefined ? { sourceIdentity: request.sourceIdentity } : {},
+    );
+  }
+}
+
+/**
+ * For the banner: each role of the stack and the user invokers whose AssumeRole (with a plain
+ * session name, no tags, no ExternalId) the trust policy and their identity policies allow.
+ */
+export function whoMayAssume(stack: LoadedStack, now: Date = new Date()): { readonly role: RoleDefinition; readonly invokers: readonly string[] }[] {
+  return (stack.roles ?? []).map((role) => ({
+    role,
+    invokers: stack.invokers.filter((invoker) => {
+      const context = assumeRoleContext(requestContext(invoker.principal, { sourceIp: '127.0.0.1', now, region: stack.region, secureTransport: true, resourceAccount: role.accountId }), { roleSessionName: 'session' });
+      return decideAssumeRole(role.assumeRolePolicy, {
+        action: 'sts:AssumeRole', roleArn: role.arn, roleAccountId: role.accountId, context,
+        caller: { kind: 'AWS', arn: invoker.principal.arn, accountId: invoker.principal.accountId, user: invoker.principal },
+      }).verdict === 'Allowed';
+    }).map((invoker) => invoker.name),
+  }));
+}

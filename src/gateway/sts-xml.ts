@@ -1,0 +1,70 @@
+/**
+ * The local STS's answers, in AWS's Query-protocol XML (API version 2011-06-15), as the AWS
+ * STS API Reference shows them ("AssumeRole", "GetCallerIdentity" examples,
+ * https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html) and as SDKs parse them:
+ * `<XResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><XResult>…</XResult>
+ * <ResponseMetadata><RequestId>…</RequestId></ResponseMetadata></XResponse>`, and errors as
+ * `<ErrorResponse><Error><Type>Sender</Type><Code>…</Code><Message>…</Message></Error>
+ * <RequestId>…</RequestId></ErrorResponse>`.
+ */
+import type { SessionCredentials } from './session-tokens';
+
+export const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
+
+/** Escapes text for an XML element's content (quotes need no escaping there, and AWS leaves them). */
+export function xmlEscape(text: string): string {
+  return text.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c] as string);
+}
+
+function element(name: string, content: string): string {
+  return `<${name}>${content}</${name}>`;
+}
+
+function response(action: string, result: string, requestId: string): string {
+  return `<${action}Response xmlns="${STS_NAMESPACE}">\n`
+    + `  <${action}Result>\n${result}  </${action}Result>\n`
+    + `  <ResponseMetadata>\n    ${element('RequestId', xmlEscape(requestId))}\n  </ResponseMetadata>\n`
+    + `</${action}Response>\n`;
+}
+
+/** `2026-11-30T08:00:00Z`: AWS's Expiration has no milliseconds. */
+export function isoSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function assumeRoleXml(
+  credentials: SessionCredentials,
+  user: { readonly assumedRoleId: string; readonly arn: string },
+  requestId: string,
+  extra: { readonly sourceIdentity?: string } = {},
+): string {
+  return response('AssumeRole', [
+    '    <Credentials>',
+    `      ${element('AccessKeyId', xmlEscape(credentials.accessKeyId))}`,
+    `      ${element('SecretAccessKey', xmlEscape(credentials.secretAccessKey))}`,
+    `      ${element('SessionToken', xmlEscape(credentials.sessionToken))}`,
+    `      ${element('Expiration', isoSeconds(credentials.expiration))}`,
+    '    </Credentials>',
+    '    <AssumedRoleUser>',
+    `      ${element('AssumedRoleId', xmlEscape(user.assumedRoleId))}`,
+    `      ${element('Arn', xmlEscape(user.arn))}`,
+    '    </AssumedRoleUser>',
+    // AWS sends PackedPolicySize only with session policies or tags; it is a percentage of the limit.
+    ...(extra.sourceIdentity !== undefined ? [`    ${element('SourceIdentity', xmlEscape(extra.sourceIdentity))}`] : []),
+  ].map((line) => `${line}\n`).join(''), requestId);
+}
+
+export function getCallerIdentityXml(identity: { readonly arn: string; readonly userId: string; readonly account: string }, requestId: string): string {
+  return response('GetCallerIdentity', [
+    `    ${element('Arn', xmlEscape(identity.arn))}`,
+    `    ${element('UserId', xmlEscape(identity.userId))}`,
+    `    ${element('Account', xmlEscape(identity.account))}`,
+  ].map((line) => `${line}\n`).join(''), requestId);
+}
+
+export function errorXml(error: { readonly type: 'Sender' | 'Receiver'; readonly code: string; readonly message: string }, requestId: string): string {
+  return `<ErrorResponse xmlns="${STS_NAMESPACE}">\n`
+    + `  <Error>\n    ${element('Type', error.type)}\n    ${element('Code', xmlEscape(error.code))}\n    ${element('Message', xmlEscape(error.message))}\n  </Error>\n`
+    + `  ${element('RequestId', xmlEscape(requestId))}\n`
+    + '</ErrorResponse>\n';
+}

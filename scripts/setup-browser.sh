@@ -11,24 +11,7 @@ if [ -x "$CHROMIUM" ]; then
   exit 0
 fi
 
-if [ "$(id -u)" -eq 0 ]; then
-  SUDO=()
-elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-  SUDO=(sudo -n)
-else
-  echo "setup-browser: $CHROMIUM is missing and this user cannot install packages."
-  echo "  Install it as root: apt-get update && apt-get install -y --no-install-recommends chromium"
-  echo "  (the browser-page test skips until then)"
-  exit 0
-fi
-
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "setup-browser: no apt-get here; install Chromium so that $CHROMIUM exists (the browser-page test skips until then)"
-  exit 0
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-echo "setup-browser: installing chromium with apt-get"
-"${SUDO[@]}" apt-get update -qq
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends chromium
+. "$(dirname "$0")/apt-install.sh"
+apt_can_install setup-browser "$CHROMIUM" "browser-page test" chromium || exit 0
+apt_install setup-browser chromium
 echo "setup-browser: $("$CHROMIUM" --version)"

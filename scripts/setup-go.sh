@@ -18,24 +18,7 @@ if installed; then
   exit 0
 fi
 
-if [ "$(id -u)" -eq 0 ]; then
-  SUDO=()
-elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-  SUDO=(sudo -n)
-else
-  echo "setup-go: Go or aws-sdk-go-v2 is missing and this user cannot install packages."
-  echo "  Install them as root: apt-get update && apt-get install -y --no-install-recommends ${PACKAGES[*]}"
-  echo "  (the Go client test skips until then)"
-  exit 0
-fi
-
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "setup-go: no apt-get here; install Go and aws-sdk-go-v2 so that \`go\` is on PATH and $SDK exists (the Go client test skips until then)"
-  exit 0
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-echo "setup-go: installing ${PACKAGES[*]} with apt-get"
-"${SUDO[@]}" apt-get update -qq
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}"
+. "$(dirname "$0")/apt-install.sh"
+apt_can_install setup-go "Go or aws-sdk-go-v2" "Go client test" "${PACKAGES[@]}" || exit 0
+apt_install setup-go "${PACKAGES[@]}"
 echo "setup-go: $(go version), aws-sdk-go-v2 in /usr/share/gocode"

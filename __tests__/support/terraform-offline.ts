@@ -113,6 +113,13 @@ export function tail(text: string, lines = 40): string {
 }
 
 /** A one-paragraph failure description of a command: args, code, output tails. */
+/** Runs a terraform step that must succeed; a failure throws with the output's tail. */
+export async function runStep(tf: OfflineTerraform | undefined, args: string[]): Promise<void> {
+  if (!tf) throw new Error('terraform was not prepared (an earlier step failed)');
+  const result = await tf.run(args);
+  if (result.code !== 0) throw new Error(describeFailure(result));
+}
+
 export function describeFailure(res: CommandResult, lines = 40): string {
   return [
     `terraform ${res.args.join(' ')} exited ${res.code}${res.timedOut ? ' (timed out)' : ''} after ${res.durationMs} ms`,

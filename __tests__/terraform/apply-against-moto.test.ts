@@ -14,17 +14,7 @@ import * as path from 'node:path';
 import { describeWithOfflineTools } from '../support/offline-tools';
 import { startMotoServer, type MotoServer } from '../support/moto-server';
 import { runApp } from '../support/synth';
-import {
-  describeFailure,
-  planDetailed,
-  prepareOfflineTerraform,
-  readApiFromMoto,
-  readRolesFromMoto,
-  terraformOutputs,
-  type OfflineTerraform,
-  type TerraformOutput,
-  destroyAndCleanUp,
-} from '../support/terraform-offline';
+import { describeFailure, planDetailed, prepareOfflineTerraform, readApiFromMoto, readRolesFromMoto, terraformOutputs, type OfflineTerraform, type TerraformOutput, destroyAndCleanUp, runStep } from '../support/terraform-offline';
 
 const root = path.resolve(__dirname, '..', '..');
 const STEP_TIMEOUT = 5 * 60 * 1000;
@@ -47,10 +37,7 @@ describeWithOfflineTools('the dev stack with real terraform against moto (archiv
   // Destroy even when a step failed, then stop moto in every case.
   afterAll(() => destroyAndCleanUp({ tf, moto, dirs: [outdir] }), STEP_TIMEOUT);
 
-  async function step(args: string[]): Promise<void> {
-    const result = await tf!.run(args);
-    if (result.code !== 0) throw new Error(describeFailure(result));
-  }
+  const step = (args: string[]): Promise<void> => runStep(tf, args);
 
   it('terraform init installs hashicorp/aws 5.100.0 from the mirror, offline', async () => {
     await step(['init', '-input=false']);

@@ -19,7 +19,7 @@ import type { InvokeRule, ProjectConfigInput } from '../../src/config/types';
 import { widenUserPolicyOutOfBand } from '../support/moto-iam';
 import { startMotoServer, type MotoServer } from '../support/moto-server';
 import { describeWithOfflineTools } from '../support/offline-tools';
-import { describeFailure, destroyAndCleanUp, offlineEnv, prepareOfflineTerraform, terraformOutputs, type OfflineTerraform } from '../support/terraform-offline';
+import { destroyAndCleanUp, offlineEnv, prepareOfflineTerraform, terraformOutputs, type OfflineTerraform, runStep } from '../support/terraform-offline';
 
 const root = path.resolve(__dirname, '..', '..');
 const STEP_TIMEOUT = 5 * 60 * 1000;
@@ -73,10 +73,7 @@ describeWithOfflineTools('npm run plan against moto: review summary, drift, acce
     return { status: result.status, stdout: result.stdout, stderr: result.stderr, markdown };
   }
 
-  async function step(args: string[]): Promise<void> {
-    const result = await tf!.run(args);
-    if (result.code !== 0) throw new Error(describeFailure(result));
-  }
+  const step = (args: string[]): Promise<void> => runStep(tf, args);
 
   beforeAll(async () => {
     fs.mkdirSync(path.join(root, '.build'), { recursive: true });

@@ -10,15 +10,7 @@ import * as path from 'node:path';
 import { buildApp } from '../../src/app/build-app';
 import { describeWithOfflineTools } from '../support/offline-tools';
 import { startMotoServer, type MotoServer } from '../support/moto-server';
-import {
-  describeFailure,
-  destroyAndCleanUp,
-  planDetailed,
-  prepareOfflineTerraform,
-  readRolesFromMoto,
-  terraformOutputs,
-  type OfflineTerraform,
-} from '../support/terraform-offline';
+import { destroyAndCleanUp, planDetailed, prepareOfflineTerraform, readRolesFromMoto, terraformOutputs, type OfflineTerraform, runStep } from '../support/terraform-offline';
 
 const root = path.resolve(__dirname, '..', '..');
 const STEP_TIMEOUT = 5 * 60 * 1000;
@@ -59,10 +51,7 @@ describeWithOfflineTools('role invokers with real terraform against moto', () =>
 
   afterAll(() => destroyAndCleanUp({ tf, moto, dirs: [outdir] }), STEP_TIMEOUT);
 
-  async function step(args: string[]): Promise<void> {
-    const result = await tf!.run(args);
-    if (result.code !== 0) throw new Error(describeFailure(result));
-  }
+  const step = (args: string[]): Promise<void> => runStep(tf, args);
 
   it('applies the role, its trust policy and GitHub\'s OIDC provider, then plans no changes', async () => {
     await step(['init', '-input=false']);

@@ -11,6 +11,7 @@ import {
   defaultEnvironmentSettings,
   PREFLIGHT_ROUTES,
 } from './defaults';
+import { routePathProblem } from './route-path';
 import {
   HTTP_METHODS,
   LAMBDA_ARCHITECTURES,
@@ -451,12 +452,7 @@ function isHttpMethod(method: string): boolean {
 }
 
 function isRoutePath(path: string): boolean {
-  if (path === '/') return true;
-  const segments = path.slice(1).split('/');
-  return segments.every((segment, i) => {
-    if (/^\{[A-Za-z0-9_]+\+\}$/.test(segment)) return i === segments.length - 1;
-    return /^\{[A-Za-z0-9_]+\}$/.test(segment) || /^[A-Za-z0-9\-._~!$&'()+,;=:@%]+$/.test(segment);
-  });
+  return routePathProblem(path) === undefined;
 }
 
 function checkOneOf<T extends string | number>(value: unknown, at: string, allowed: readonly T[], problems: Problems): T | undefined {

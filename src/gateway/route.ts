@@ -4,6 +4,7 @@
  * paths; a specific method beats `ANY`; `$default` catches what nothing else matches.
  * Paths match case-sensitively, segment by segment.
  */
+import { routePathProblem } from '../config/route-path';
 import type { RouteDefinition } from './load-stack';
 
 /** The methods a route key may name: API Gateway's HTTP methods and `ANY`. */
@@ -27,18 +28,7 @@ export function routeKeyProblem(key: string): string | undefined {
   if (!match) return 'it is neither $default nor "METHOD /path" (one space between them)';
   const [, method, path] = match;
   if (!(ROUTE_METHODS as readonly string[]).includes(method)) return `the method ${JSON.stringify(method)} is not one of ${ROUTE_METHODS.join(', ')}`;
-  if (!path.startsWith('/')) return `the path ${JSON.stringify(path)} does not start with /`;
-  if (path === '/') return undefined;
-  const segments = path.slice(1).split('/');
-  for (const [i, segment] of segments.entries()) {
-    if (segment === '') return `the path ${JSON.stringify(path)} has an empty segment`;
-    if (/^\{[A-Za-z0-9_]+\+\}$/.test(segment)) {
-      if (i !== segments.length - 1) return `the greedy path variable ${segment} is not at the end of the path`;
-    } else if (!/^\{[A-Za-z0-9_]+\}$/.test(segment) && !/^[A-Za-z0-9\-._~!$&'()+,;=:@%]+$/.test(segment)) {
-      return `the path segment ${JSON.stringify(segment)} is neither a literal, nor {name}, nor {name+}`;
-    }
-  }
-  return undefined;
+  return routePathProblem(path);
 }
 
 export interface MatchedRoute {

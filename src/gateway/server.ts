@@ -301,8 +301,7 @@ export class LocalGateway {
 
   /**
    * The request's line in the stage's access-log format (access-log.ts), when the stage has one.
-   * A function's statusCode is known when its response was used; a result the gateway refused
-   * is a malformed response, whose reason is worked out again here (a rare path).
+   * invoke() records what the function did (its statusCode, or why its response was refused).
    */
   private logAccess(
     served: Served,
@@ -314,15 +313,7 @@ export class LocalGateway {
   ): void {
     const { stack } = served;
     if (!this.options.log || stack.accessLogFormat === undefined) return;
-    let integration = r.integration;
-    if (integration?.outcome.kind === 'result') {
-      if (r.gatewayError) {
-        const parsed = toHttpResponse(integration.outcome.payload);
-        integration = { ...integration, malformed: parsed instanceof MalformedResponse ? parsed.reason : 'the response could not be sent' };
-      } else {
-        integration = { ...integration, functionStatus: r.response.status };
-      }
-    }
+    const integration = r.integration;
     const principal = r.caller?.principal;
     this.options.log(formatAccessLog(stack.accessLogFormat, {
       requestId: r.requestId,
@@ -477,14 +468,17 @@ export class LocalGateway {
       // The execution environment's stream: the invoker puts in the one its process has.
       logStreamName: `local/[$LATEST]${request.requestId}`,
     });
-    request.trace.facts = { awsRequestId, latencyMs: performance.now() - invokedAt, outcome };
+    const facts: IntegrationFacts = { awsRequestId, latencyMs: performance.now() - invokedAt, outcome };
+    request.trace.facts = facts;
     switch (outcome.kind) {
       case 'result': {
         const response = toHttpResponse(outcome.payload);
         if (response instanceof MalformedResponse) {
+          request.trace.facts = { ...facts, malformed: response.reason };
           this.options.log?.(JSON.stringify({ requestId: request.requestId, malformedLambdaResponse: response.reason }));
           throw errors.internal();
         }
+        request.trace.facts = { ...facts, functionStatus: response.status };
         return response;
       }
       // The function's own timeout is a function error like any other: HTTP APIs answer 500
@@ -615,11 +609,10 @@ function sourceIp(req: http.IncomingMessage): string {
 
 /**
  * Reads the body; past API Gateway's 10 MB quota the request is answered 413 and the rest of
- * the upload is not read (send() closes the connection).
+ * the upload is not read (send() closes the connection). A declared Content-Length over the
+ * quota is refused by handle() before this is called.
  */
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) return Promise.reject(errors.payloadTooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -13,9 +13,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseIni, type InvokerKey } from '../src/gateway/credentials';
+import type { InvokerKey } from '../src/gateway/credentials';
 import { freePort } from '../__tests__/support/moto-server';
-import { copyProject, printed, ready, start, type Started } from '../__tests__/support/npm-start';
+import { copyProject, printed, profileKey, ready, start, type Started } from '../__tests__/support/npm-start';
 import { send, smithySign } from '../__tests__/support/smithy-sign';
 import { measure } from './measure';
 
@@ -38,11 +38,7 @@ export const GOALS: Readonly<Record<keyof DevLoopFigures, number>> = {
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-function keyOf(credentials: string, name: string): InvokerKey {
-  const profile = parseIni(fs.readFileSync(credentials, 'utf8')).get(name);
-  if (!profile) throw new Error(`no profile ${name} in ${credentials}`);
-  return { accessKeyId: profile.aws_access_key_id, secretAccessKey: profile.aws_secret_access_key };
-}
+const keyOf = profileKey;
 
 async function get(port: number, key: InvokerKey): Promise<{ status: number; text: string }> {
   return send(await smithySign(key, 'us-east-1', { method: 'GET', url: `http://127.0.0.1:${port}/hello` }));

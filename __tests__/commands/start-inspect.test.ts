@@ -10,11 +10,11 @@ import * as fs from 'node:fs';
 import { SourceMap, type SourceMapPayload } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseIni, type InvokerKey } from '../../src/gateway/credentials';
+import type { InvokerKey } from '../../src/gateway/credentials';
 import { loadStack } from '../../src/gateway/load-stack';
 import { CdpClient } from '../support/cdp';
 import { freePort } from '../support/moto-server';
-import { copyProject, printed, ready, start, type Started } from '../support/npm-start';
+import { copyProject, printed, profileKey, ready, start, type Started } from '../support/npm-start';
 import { send, smithySign } from '../support/smithy-sign';
 
 /** 1-based line of the first line of `text` containing `needle`. */
@@ -46,11 +46,7 @@ describe('npm start --inspect', () => {
   let inspectPort: number;
   let gateway: Started;
   let source: string;
-  const keyOf = (name: string): InvokerKey => {
-    const profile = parseIni(fs.readFileSync(credentials, 'utf8')).get(name);
-    if (!profile) throw new Error(`no profile ${name}`);
-    return { accessKeyId: profile.aws_access_key_id, secretAccessKey: profile.aws_secret_access_key };
-  };
+  const keyOf = (name: string): InvokerKey => profileKey(credentials, name);
   const get = async (urlPath: string) =>
     send(await smithySign(keyOf('viewer'), 'us-east-1', { method: 'GET', url: `http://127.0.0.1:${port}${urlPath}` }));
 

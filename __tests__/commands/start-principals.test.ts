@@ -15,7 +15,7 @@ import { IamUserPolicy } from '@cdktf/provider-aws/lib/iam-user-policy';
 import { IamUserPolicyAttachment } from '@cdktf/provider-aws/lib/iam-user-policy-attachment';
 import { parseIni } from '../../src/gateway/credentials';
 import { freePort } from '../support/moto-server';
-import { ready, start, type Started } from '../support/npm-start';
+import { profileKey, ready, start, type Started } from '../support/npm-start';
 import { send, smithySign } from '../support/smithy-sign';
 import { synthStack } from '../support/synth';
 
@@ -69,9 +69,8 @@ describe('npm start with groups, managed policies, a boundary and tags', () => {
   });
 
   const call = async (invoker: string, method: string, urlPath: string): Promise<number> => {
-    const profile = parseIni(fs.readFileSync(credentialsFile, 'utf8')).get(invoker)!;
     const body = method === 'GET' || method === 'DELETE' ? undefined : '{}';
-    const signed = await smithySign({ accessKeyId: profile.aws_access_key_id, secretAccessKey: profile.aws_secret_access_key }, 'us-east-1', { method, url: `http://127.0.0.1:${port}${urlPath}`, body });
+    const signed = await smithySign(profileKey(credentialsFile, invoker), 'us-east-1', { method, url: `http://127.0.0.1:${port}${urlPath}`, body });
     return (await send(signed)).status;
   };
 

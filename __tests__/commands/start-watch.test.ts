@@ -7,10 +7,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseIni, type InvokerKey } from '../../src/gateway/credentials';
+import type { InvokerKey } from '../../src/gateway/credentials';
 import { loadStack } from '../../src/gateway/load-stack';
 import { freePort } from '../support/moto-server';
-import { copyProject, printed, ready, start, type Started } from '../support/npm-start';
+import { copyProject, printed, profileKey, ready, start, type Started } from '../support/npm-start';
 import { send, smithySign } from '../support/smithy-sign';
 
 /** A handler that answers `{ version }` to every request. */
@@ -24,11 +24,7 @@ describe('npm start, watch mode', () => {
   let credentials: string;
   let port: number;
   let gateway: Started;
-  const keyOf = (name: string): InvokerKey => {
-    const profile = parseIni(fs.readFileSync(credentials, 'utf8')).get(name);
-    if (!profile) throw new Error(`no profile ${name}`);
-    return { accessKeyId: profile.aws_access_key_id, secretAccessKey: profile.aws_secret_access_key };
-  };
+  const keyOf = (name: string): InvokerKey => profileKey(credentials, name);
   const get = async (key: InvokerKey, urlPath = '/hello') =>
     send(await smithySign(key, 'us-east-1', { method: 'GET', url: `http://127.0.0.1:${port}${urlPath}` }));
   /** Polls until `done` holds for a response (no fixed sleeps); returns that response. */

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseIni, type InvokerKey } from '../../src/gateway/credentials';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -79,4 +80,11 @@ export function printed(started: Started, text: string | RegExp, from: { stdout:
     check();
     void started.exited.then((code) => { if (!done) reject(new Error(`npm start exited ${code} before printing ${text}: ${started.stdout}${started.stderr}`)); });
   });
+}
+
+/** An invoker's key from the credentials file `npm start` writes. */
+export function profileKey(credentialsFile: string, name: string): InvokerKey {
+  const profile = parseIni(fs.readFileSync(credentialsFile, 'utf8')).get(name);
+  if (!profile) throw new Error(`no profile ${name} in ${credentialsFile}`);
+  return { accessKeyId: profile.aws_access_key_id, secretAccessKey: profile.aws_secret_access_key };
 }

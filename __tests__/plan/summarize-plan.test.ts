@@ -172,6 +172,156 @@ describe('summarizePlan', () => {
   });
 });
 
+describe('summarizePlan: role trust policies', () => {
+  const trust = (...statements: unknown[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
+  const byUsers = (...arns: string[]) => ({ Sid: 'AssumeByInvokers', Effect: 'Allow', Principal: { AWS: arns }, Action: 'sts:AssumeRole' });
+  const byAccount = (id: string, externalId?: string) => ({
+    Effect: 'Allow',
+    Principal: { AWS: `arn:aws:iam::${id}:root` },
+    Action: 'sts:AssumeRole',
+    ...(externalId ? { Condition: { StringEquals: { 'sts:ExternalId': externalId } } } : {}),
+  });
+  const ROLE_ARN = 'arn:aws:iam::123456789012:role/iam-http-api/iam-http-api-dev-deployer';
+  const ADMIN = 'arn:aws:iam::123456789012:user/iam-http-api/iam-http-api-dev-admin';
+  const role = (policy: string) => ({ name: 'iam-http-api-dev-deployer', arn: ROLE_ARN, assume_role_policy: policy, max_session_duration: 3600 });
+
+  it('cautions, in its own block, when an update lets a new user and an account without an external id assume a role, with the trust-policy diff', () => {
+    const before = trust(byUsers(ADMIN));
+    const after = trust(byUsers(ADMIN, 'arn:aws:iam::123456789012:user/editor'), byAccount('111122223333'));
+    const summary = summarizePlan(plan({ resource_changes: [change('aws_iam_role.invoker_deployer', ['update'], role(before), role(after))] }), { environment: 'dev' });
+    expect(summary.warnings).toEqual([
+      expect.objectContaining({ kind: 'role-trust-widened', invoker: 'deployer', subject: 'iam-http-api-dev-deployer', grants: ['can now be assumed by `arn:aws:iam::123456789012:user/editor`'] }),
+      expect.objectContaining({ kind: 'role-trust-widened', grants: ['can now be assumed by account `111122223333` without `sts:ExternalId`'] }),
+    ]);
+    const md = renderSummary(summary);
+    expect(md).toContain(
+      [
+        '> [!CAUTION]',
+        '> **ROLE TRUST WIDENED. Review who can assume which role before applying:**',
+        '> - ⚠️ role `deployer` (IAM role `iam-http-api-dev-deployer`) can now be assumed by `arn:aws:iam::123456789012:user/editor`',
+        '> - ⚠️ role `deployer` (IAM role `iam-http-api-dev-deployer`) can now be assumed by account `111122223333` without `sts:ExternalId`',
+      ].join('\n'),
+    );
+    expect(md).not.toContain('ACCESS GRANTED');
+    expect(md).toContain('| ~ update | `aws_iam_role.invoker_deployer` | `assume_role_policy` (policy, below) |');
+    expect(md).toContain('**`aws_iam_role.invoker_deployer`** `assume_role_policy` changes:');
+    expect(md).toContain('+           "arn:aws:iam::123456789012:user/editor"');
+    expect(md).toContain('+       "Principal": {\n+         "AWS": "arn:aws:iam::111122223333:root"');
+  });
+
+  it('cautions when an account\'s external id is dropped', () => {
+    const summary = summarizePlan(
+      plan({ resource_changes: [change('aws_iam_role.invoker_deployer', ['update'], role(trust(byAccount('111122223333', 'partner-42'))), role(trust(byAccount('111122223333'))))] }),
+      { environment: 'dev' },
+    );
+    expect(summary.warnings.map((w) => w.message)).toEqual([
+      'role `deployer` (IAM role `iam-http-api-dev-deployer`) can now be assumed by account `111122223333` without `sts:ExternalId`',
+    ]);
+    expect(renderSummary(summary)).toContain('-           "sts:ExternalId": "partner-42"');
+  });
+
+  it('lists narrowing as a normal change, without a caution', () => {
+    const summary = summarizePlan(
+      plan({ resource_changes: [change('aws_iam_role.invoker_deployer', ['update'], role(trust(byUsers(ADMIN), byAccount('111122223333'))), role(trust(byUsers(ADMIN))))] }),
+      { environment: 'dev' },
+    );
+    expect(summary.warnings).toEqual([]);
+    expect(summary.trustNarrowed).toEqual([
+      { address: 'aws_iam_role.invoker_deployer', message: 'role `deployer` (IAM role `iam-http-api-dev-deployer`) can no longer be assumed by account `111122223333`' },
+    ]);
+    const md = renderSummary(summary);
+    expect(md).not.toContain('[!CAUTION]');
+    expect(md).toContain('Role trust narrowed:\n\n- role `deployer` (IAM role `iam-http-api-dev-deployer`) can no longer be assumed by account `111122223333`\n');
+  });
+
+  it('says nothing about trust when only another attribute of the role changes', () => {
+    const policy = trust(byUsers(ADMIN));
+    const summary = summarizePlan(
+      plan({ resource_changes: [change('aws_iam_role.invoker_deployer', ['update'], role(policy), { ...role(policy), max_session_duration: 7200 })] }),
+      { environment: 'dev' },
+    );
+    expect(summary.warnings).toEqual([]);
+    expect(summary.trustNarrowed).toEqual([]);
+    expect(renderSummary(summary)).toContain('| ~ update | `aws_iam_role.invoker_deployer` | `max_session_duration`: 3600 → 7200 |');
+  });
+
+  it('a new role: everything it trusts is new, read from the configuration when known only after apply', () => {
+    const configured = trust(
+      byUsers('${aws_iam_user.invoker_admin.arn}'),
+      { Effect: 'Allow', Principal: { Service: ['lambda.amazonaws.com'] }, Action: 'sts:AssumeRole' },
+      {
+        Effect: 'Allow',
+        Principal: { Federated: '${aws_iam_openid_connect_provider.github_actions.arn}' },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: {
+          StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' },
+          StringLike: { 'token.actions.githubusercontent.com:sub': 'repo:org/app:ref:refs/heads/main' },
+        },
+      },
+    );
+    const stackJson: Record<string, string> = { 'aws_iam_role.invoker_ci.assume_role_policy': configured, 'aws_iam_user.invoker_admin.name': 'iam-http-api-dev-admin' };
+    const summary = summarizePlan(
+      plan({
+        resource_changes: [
+          change('aws_iam_role.invoker_ci', ['create'], null, { name: 'iam-http-api-dev-ci', max_session_duration: 3600 }, { after_unknown: { assume_role_policy: true, arn: true, id: true } }),
+        ],
+      }),
+      { environment: 'dev', configuredAttribute: (type, name, attr) => stackJson[`${type}.${name}.${attr}`] },
+    );
+    expect(summary.warnings.map((w) => w.message)).toEqual([
+      'role `ci` (IAM role `iam-http-api-dev-ci`) can now be assumed by IAM user `iam-http-api-dev-admin` (ARN known after apply)',
+      'role `ci` (IAM role `iam-http-api-dev-ci`) can now be assumed by service `lambda.amazonaws.com`',
+      'role `ci` (IAM role `iam-http-api-dev-ci`) can now be assumed by GitHub `repo:org/app:ref:refs/heads/main`',
+    ]);
+    expect(renderSummary(summary)).toContain('**`aws_iam_role.invoker_ci`** `assume_role_policy` new (as configured; ARNs are known after apply):');
+  });
+
+  it('an update whose trust policy is known only after apply matches the users it had by their configured names', () => {
+    const configured = trust(byUsers('${aws_iam_user.invoker_admin.arn}', '${aws_iam_user.invoker_editor.arn}'));
+    const names: Record<string, string> = { invoker_admin: 'iam-http-api-dev-admin', invoker_editor: 'iam-http-api-dev-editor' };
+    const summary = summarizePlan(
+      plan({ resource_changes: [change('aws_iam_role.invoker_deployer', ['update'], role(trust(byUsers(ADMIN))), { ...role(''), assume_role_policy: null }, { after_unknown: { assume_role_policy: true } })] }),
+      {
+        environment: 'dev',
+        configuredAttribute: (type, name, attr) => (type === 'aws_iam_role' && attr === 'assume_role_policy' ? configured : attr === 'name' ? names[name] : undefined),
+      },
+    );
+    expect(summary.warnings.map((w) => w.message)).toEqual([
+      'role `deployer` (IAM role `iam-http-api-dev-deployer`) can now be assumed by IAM user `iam-http-api-dev-editor` (ARN known after apply)',
+    ]);
+  });
+
+  it('a trust policy known neither from the plan nor from the configuration is a caution, not silence', () => {
+    const summary = summarizePlan(
+      plan({ resource_changes: [change('aws_iam_role.handler', ['create'], null, { name: 'iam-http-api-dev-handler' }, { after_unknown: { assume_role_policy: true } })] }),
+      { environment: 'dev' },
+    );
+    expect(summary.warnings.map((w) => w.message)).toEqual([
+      'IAM role `iam-http-api-dev-handler`: its trust policy could not be read from the plan or the configuration; review who can assume it before applying',
+    ]);
+  });
+
+  it('a trust policy widened outside Terraform is reported as such, and a Deny removed counts', () => {
+    const deny = { Sid: 'NoPartner', Effect: 'Deny', Principal: { AWS: '111122223333' }, Action: 'sts:AssumeRole' };
+    const recorded = role(trust(byUsers(ADMIN), deny));
+    const actual = role(trust(byUsers(ADMIN)));
+    const summary = summarizePlan(
+      plan({ resource_drift: [change('aws_iam_role.invoker_deployer', ['update'], recorded, actual)], resource_changes: [change('aws_iam_role.invoker_deployer', ['update'], actual, recorded)] }),
+      { environment: 'dev' },
+    );
+    expect(summary.warnings.map((w) => [w.kind, w.message])).toEqual([
+      ['role-trust-widened-outside-terraform', 'role `deployer` (IAM role `iam-http-api-dev-deployer`) no longer has its Deny statement `NoPartner` (changed OUTSIDE Terraform: trust policy edited in AWS)'],
+    ]);
+    expect(summary.trustNarrowed.map((n) => n.message)).toEqual(['role `deployer` (IAM role `iam-http-api-dev-deployer`) has a new Deny statement `NoPartner`']);
+  });
+
+  it('says nothing when a role is destroyed', () => {
+    const summary = summarizePlan(plan({ resource_changes: [change('aws_iam_role.invoker_deployer', ['delete'], role(trust(byUsers(ADMIN))), null)] }), { environment: 'dev' });
+    expect(summary.warnings).toEqual([]);
+    expect(summary.trustNarrowed).toEqual([]);
+  });
+});
+
 describe('invokeGrants', () => {
   it('reads Allow statements for execute-api:Invoke, including wildcards and NotAction, and skips Deny', () => {
     const doc = JSON.stringify({

@@ -2,7 +2,7 @@
  * The plan summary as Markdown: readable in a terminal, and the body of the pull-request
  * comment (the first line is a hidden marker the workflow uses to update its own comment).
  */
-import type { DriftSummary, PlanSummary, PolicyDiff, ResourceAction, ResourceChangeSummary } from './summarize-plan';
+import { isTrustWarning, type DriftSummary, type PlanSummary, type PolicyDiff, type ResourceAction, type ResourceChangeSummary } from './summarize-plan';
 
 const SYMBOL: Record<ResourceAction, string> = { create: '+ create', update: '~ update', replace: '-/+ replace', delete: '- destroy', forget: '. forget' };
 
@@ -43,9 +43,16 @@ export function renderSummary(summary: PlanSummary): string {
     '',
   );
 
-  if (summary.warnings.length > 0) {
+  const invokeWarnings = summary.warnings.filter((w) => !isTrustWarning(w));
+  if (invokeWarnings.length > 0) {
     lines.push('> [!CAUTION]', '> **ACCESS GRANTED. Review who can call what before applying:**');
-    for (const w of summary.warnings) lines.push(`> - ⚠️ ${w.message}`);
+    for (const w of invokeWarnings) lines.push(`> - ⚠️ ${w.message}`);
+    lines.push('');
+  }
+  const trustWarnings = summary.warnings.filter(isTrustWarning);
+  if (trustWarnings.length > 0) {
+    lines.push('> [!CAUTION]', '> **ROLE TRUST WIDENED. Review who can assume which role before applying:**');
+    for (const w of trustWarnings) lines.push(`> - ⚠️ ${w.message}`);
     lines.push('');
   }
 
@@ -56,6 +63,9 @@ export function renderSummary(summary: PlanSummary): string {
       lines.push(`| ${SYMBOL[c.action]} | ${code(c.address)} | ${whatChanges(c)}${cell(reason)} |`);
     }
     lines.push('');
+    if (summary.trustNarrowed.length > 0) {
+      lines.push('Role trust narrowed:', '', ...summary.trustNarrowed.map((n) => `- ${n.message}`), '');
+    }
     for (const c of summary.changes) {
       for (const diff of c.policyDiffs) lines.push(...policyBlock(c.address, diff, c.action === 'create' ? 'new' : 'changes'));
     }

@@ -1,7 +1,9 @@
 /**
  * Turns a plan (`terraform show -json`) into what a reviewer needs: counts, one line per
  * resource that changes, IAM policy diffs as readable JSON, the changes made outside
- * Terraform (drift), and loud warnings when a plan or a drift grants access.
+ * Terraform (drift), and loud warnings when a plan or a drift grants access: an invoke policy
+ * that allows new calls, or a role trust policy that lets someone new assume the role
+ * (trust-grants.ts).
  *
  * Never carries a sensitive value: attributes Terraform marks sensitive are rendered as
  * "(sensitive)", whatever they hold.
@@ -9,6 +11,7 @@
 import { addedGrants, invokeGrants, type InvokeGrant } from './invoke-grants';
 import { jsonTextDiff } from './json-diff';
 import type { JsonValue, PlanAction, PlanJson, PlanResourceChange } from './plan-json';
+import { compareTrust } from './trust-grants';
 
 export type ResourceAction = 'create' | 'update' | 'replace' | 'delete' | 'forget';
 
@@ -47,7 +50,18 @@ export interface DriftSummary {
   readonly revertedByPlan: boolean;
 }
 
-export type AccessWarningKind = 'invoker-gains-access' | 'route-without-auth' | 'access-granted-outside-terraform';
+export type AccessWarningKind =
+  | 'invoker-gains-access'
+  | 'route-without-auth'
+  | 'access-granted-outside-terraform'
+  /** A role's trust policy lets a new principal assume it, or relaxes a condition. */
+  | 'role-trust-widened'
+  | 'role-trust-widened-outside-terraform';
+
+/** Warnings about who can assume a role (the rest are about who can call the API). */
+export function isTrustWarning(warning: AccessWarning): boolean {
+  return warning.kind === 'role-trust-widened' || warning.kind === 'role-trust-widened-outside-terraform';
+}
 
 export interface AccessWarning {
   readonly kind: AccessWarningKind;
@@ -74,7 +88,14 @@ export interface PlanSummary {
   readonly changes: readonly ResourceChangeSummary[];
   readonly drift: readonly DriftSummary[];
   readonly warnings: readonly AccessWarning[];
+  /** Role trust that this plan narrows (a normal change, listed so a reviewer sees it in words). */
+  readonly trustNarrowed: readonly TrustNotice[];
   readonly outputs: readonly OutputChangeSummary[];
+}
+
+export interface TrustNotice {
+  readonly address: string;
+  readonly message: string;
 }
 
 export interface SummarizeOptions {
@@ -266,6 +287,49 @@ function accessWarnings(rc: PlanResourceChange, s: Sides, configured: (attr: str
   return warnings;
 }
 
+const ARN_ACCOUNT = /^arn:aws[a-z-]*:iam::(\d{12}):/;
+
+/**
+ * Who can newly assume a role (`aws_iam_role.assume_role_policy`, created or updated), and
+ * who no longer can. A new role counts as everything it trusts being new. A trust policy known
+ * only after apply is read from the configuration; when it is not there either, the warning
+ * says so rather than staying silent.
+ */
+function trustChanges(
+  rc: PlanResourceChange,
+  s: Sides,
+  configured: (attr: string) => string | undefined,
+  nameOf: (type: string, resource: string) => string | undefined,
+  drift: boolean,
+): { warnings: AccessWarning[]; narrowed: TrustNotice[] } {
+  const none = { warnings: [], narrowed: [] };
+  if (rc.type !== 'aws_iam_role' || !isObject(s.after)) return none;
+  const after = s.after;
+  const before = isObject(s.before) ? s.before : undefined;
+  const unknown = marked(s.afterUnknown, 'assume_role_policy');
+  const afterText = unknown ? configured('assume_role_policy') : after.assume_role_policy;
+  const beforeText = typeof before?.assume_role_policy === 'string' ? before.assume_role_policy : undefined;
+  if (!unknown && before !== undefined && sameValue(before.assume_role_policy, after.assume_role_policy)) return none;
+  const name = after.name ?? before?.name;
+  const subject = typeof name === 'string' ? name : rc.address;
+  const invoker = /^aws_iam_role\.invoker_(.+)$/.exec(rc.address)?.[1];
+  const role = invoker === undefined ? `IAM role \`${subject}\`` : `role \`${invoker}\` (IAM role \`${subject}\`)`;
+  const arn = [after.arn, before?.arn].find((a): a is string => typeof a === 'string');
+  const ownAccount = arn === undefined ? undefined : ARN_ACCOUNT.exec(arn)?.[1];
+  const diff = typeof afterText === 'string' ? compareTrust(beforeText, afterText, { ownAccount, nameOf }) : undefined;
+  const kind: AccessWarningKind = drift ? 'role-trust-widened-outside-terraform' : 'role-trust-widened';
+  const base = { kind, address: rc.address, subject, ...(invoker === undefined ? {} : { invoker }) };
+  if (diff === undefined) {
+    const grants = ['(trust policy unreadable)'];
+    return { warnings: [{ ...base, grants, message: `${role}: its trust policy could not be read from the plan or the configuration; review who can assume it before applying` }], narrowed: [] };
+  }
+  const outside = drift ? ' (changed OUTSIDE Terraform: trust policy edited in AWS)' : '';
+  return {
+    warnings: diff.widened.map((predicate) => ({ ...base, grants: [predicate], message: `${role} ${predicate}${outside}` })),
+    narrowed: drift ? [] : diff.narrowed.map((predicate) => ({ address: rc.address, message: `${role} ${predicate}` })),
+  };
+}
+
 /** Is `address`'s attribute among those the plan depends on? */
 function relevant(plan: PlanJson, address: string): boolean {
   return (plan.relevant_attributes ?? []).some((r) => r.resource === address);
@@ -273,9 +337,11 @@ function relevant(plan: PlanJson, address: string): boolean {
 
 export function summarizePlan(plan: PlanJson, options: SummarizeOptions): PlanSummary {
   const configuredFor = (rc: PlanResourceChange) => (attr: string) => options.configuredAttribute?.(rc.type, rc.name, attr);
+  const nameOf = (type: string, resource: string) => options.configuredAttribute?.(type, resource, 'name');
   const counts = { add: 0, change: 0, destroy: 0 };
   const changes: ResourceChangeSummary[] = [];
   const warnings: AccessWarning[] = [];
+  const trustNarrowed: TrustNotice[] = [];
   const plannedAction = new Map<string, ResourceAction>();
 
   for (const rc of plan.resource_changes ?? []) {
@@ -294,6 +360,9 @@ export function summarizePlan(plan: PlanJson, options: SummarizeOptions): PlanSu
         : { attributes: [], policyDiffs: action === 'create' ? createdPolicies(s, configured) : [] };
     changes.push({ address: rc.address, action, ...detail, ...(rc.action_reason ? { reason: rc.action_reason } : {}) });
     warnings.push(...accessWarnings(rc, s, configured, false));
+    const trust = trustChanges(rc, s, configured, nameOf, false);
+    warnings.push(...trust.warnings);
+    trustNarrowed.push(...trust.narrowed);
   }
 
   const drift: DriftSummary[] = [];
@@ -308,7 +377,7 @@ export function summarizePlan(plan: PlanJson, options: SummarizeOptions): PlanSu
     // provider bookkeeping (computed attributes read back), not news.
     if (!deleted && !revertedByPlan && !relevant(plan, rc.address)) continue;
     drift.push({ address: rc.address, action: deleted ? 'delete' : 'update', ...detail, revertedByPlan });
-    if (!deleted) warnings.push(...accessWarnings(rc, s, () => undefined, true));
+    if (!deleted) warnings.push(...accessWarnings(rc, s, () => undefined, true), ...trustChanges(rc, s, () => undefined, () => undefined, true).warnings);
   }
 
   const outputs: OutputChangeSummary[] = [];
@@ -324,6 +393,7 @@ export function summarizePlan(plan: PlanJson, options: SummarizeOptions): PlanSu
     changes,
     drift,
     warnings,
+    trustNarrowed,
     outputs,
   };
 }

@@ -28,11 +28,12 @@ import { mintSession } from './session-tokens';
 import { actionOf, assumeRoleDenied, checkDuration, missingAuthentication, parseAssumeRole, queryParameters, StsError, stsErrorOf } from './sts-query';
 import { assumeRoleXml, errorXml, getCallerIdentityXml } from './sts-xml';
 import { verifySignature } from './verify-signature';
+import { answerWebIdentity, WEB_IDENTITY_ACTION, wellKnownDocument } from './sts-web-identity';
 
 export const DEFAULT_STS_PORT = 3001;
 /** STS requests are small; AssumeRole's largest parameter (Policy) is 2048 characters. */
 const MAX_BODY_BYTES = 64 * 1024;
-const ACTIONS = ['AssumeRole', 'GetCallerIdentity'] as const;
+const ACTIONS = ['AssumeRole', 'GetCallerIdentity', WEB_IDENTITY_ACTION] as const;
 
 export interface StsServerOptions {
   /** The gateway whose stack (roles, invokers) and keys this STS serves. */
@@ -44,6 +45,8 @@ export interface StsServerOptions {
   readonly now?: () => Date;
   /** One line per request: action, caller, outcome. */
   readonly log?: (line: string) => void;
+  /** The local OIDC issuer's key (oidc-issuer.ts: oidcKeyPath), for AssumeRoleWithWebIdentity; without it no web token verifies. */
+  readonly oidcKeyFile?: string;
 }
 
 /** The STS port is taken; the message says what to do. */
@@ -114,11 +117,25 @@ export class StsServer {
     const q = target.indexOf('?');
     const rawPath = q < 0 ? target : target.slice(0, q);
     const rawQuery = q < 0 ? '' : target.slice(q + 1);
+    const document = wellKnownDocument(req.method ?? 'GET', rawPath, this.options.oidcKeyFile, this.url);
+    if (document !== undefined) {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(document) }).end(document);
+      return;
+    }
     let action = '-';
     let caller = '-';
     try {
       const parameters = queryParameters(rawQuery, body, req.headers['content-type']);
       action = actionOf(parameters, ACTIONS);
+      if (action === WEB_IDENTITY_ACTION) {
+        // Not signed (AWS accepts it unsigned): the web identity token is the proof (sts-web-identity.ts).
+        const { stack } = this.options.gateway;
+        const answer = answerWebIdentity(parameters, req, { stack, sessionKey: this.options.sessionKey, oidcKeyFile: this.options.oidcKeyFile, now: this.now(), log: this.options.log }, requestId);
+        caller = answer.subject;
+        this.send(res, 200, answer.xml, requestId);
+        this.options.log?.(`sts ${action} ${caller} 200`);
+        return;
+      }
       const principal = await this.authenticate(req, rawPath, rawQuery, body);
       caller = principal.arn;
       const xml = action === 'AssumeRole' ? this.assumeRole(principal, parameters, req, requestId) : this.getCallerIdentity(principal, requestId);

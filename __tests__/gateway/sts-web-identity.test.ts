@@ -1,0 +1,317 @@
+/**
+ * AssumeRoleWithWebIdentity on the local STS (sts-web-identity.ts) with tokens of the local
+ * GitHub stand-in (oidc-issuer.ts), on a stack with two GitHub OIDC roles: `ci` (my-org/my-repo,
+ * branch main, GET only) and `releaser` (my-org/my-repo, environment prod). Allowed and every
+ * kind of refusal with AWS's codes and texts; the session then calls the gateway; and the AWS
+ * SDK's own STS client and web-identity credential provider against the local STS, as a GitHub
+ * Actions job would run locally.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Testing } from 'cdktf';
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { fromTokenFile, fromWebToken } from '@aws-sdk/credential-providers';
+import type { ProjectConfigInput } from '../../src/config/types';
+import { ensureInvokerKeys } from '../../src/gateway/credentials';
+import { loadOidcProviders, registerOidcProviderReferences } from '../../src/gateway/load-oidc-providers';
+import { registerRoleReferences, loadRoles } from '../../src/gateway/load-roles';
+import { loadStack, type LoadedStack } from '../../src/gateway/load-stack';
+import { ensureOidcKey, githubClaims, signJwt, type JwtClaims, type OidcIssuerKey } from '../../src/gateway/oidc-issuer';
+import { LocalGateway } from '../../src/gateway/server';
+import { References, type TerraformJson } from '../../src/gateway/stack-json';
+import { StsServer } from '../../src/gateway/sts-server';
+import { FIXTURES } from '../support/gateway';
+import { synthStack } from '../support/synth';
+
+const PROVIDER_ARN = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com';
+const NOT_VALIDATED = 'The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request.';
+const DENIED = 'Not authorized to perform sts:AssumeRoleWithWebIdentity';
+
+const config: ProjectConfigInput = {
+  environments: {
+    dev: {
+      invokers: {
+        admin: { allow: ['* /*'] },
+        ci: { kind: 'role', allow: ['GET /*'], assumableBy: { githubOidc: { repository: 'my-org/my-repo', branch: 'main' } } },
+        releaser: { kind: 'role', allow: ['GET /*', 'POST /*'], assumableBy: { githubOidc: { repository: 'my-org/my-repo', environment: 'prod' } }, maxSessionDurationSeconds: 7200 },
+      },
+    },
+  },
+};
+
+interface Creds { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+
+let dir: string;
+let outdir: string;
+let tf: TerraformJson;
+let stack: LoadedStack;
+let gateway: LocalGateway;
+let sts: StsServer;
+let gatewayUrl: string;
+let stsUrl: string;
+let key: OidcIssuerKey;
+let keyFile: string;
+let ciArn: string;
+let releaserArn: string;
+const stsLog: string[] = [];
+
+beforeAll(async () => {
+  const { stack: synthesized } = synthStack(config, 'dev');
+  outdir = Testing.fullSynth(synthesized);
+  const file = path.join(outdir, 'stacks', 'dev', 'cdk.tf.json');
+  tf = JSON.parse(fs.readFileSync(file, 'utf8')) as TerraformJson;
+  // Until load-stack.ts registers the provider's references, name the provider by ARN in the
+  // trust policies (what a stack referencing an existing provider synthesizes), so the roles load.
+  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').split('${aws_iam_openid_connect_provider.github_actions.arn}').join(PROVIDER_ARN));
+  const loaded = loadStack(outdir, 'dev');
+  stack = { ...loaded, integration: { ...loaded.integration, bundleFile: path.join(FIXTURES, 'echo-event.mjs') } };
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iam-http-api-web-identity-'));
+  const keys = ensureInvokerKeys(path.join(dir, 'credentials'), stack.invokers.map((i) => i.name));
+  keyFile = path.join(dir, 'oidc-key.pem');
+  key = ensureOidcKey(keyFile);
+  const sessionKey = randomBytes(32);
+  gateway = new LocalGateway({ stack, keys, port: 0, sessionKey, workers: 1, log: () => undefined, functionLog: () => undefined });
+  gatewayUrl = await gateway.listen();
+  sts = new StsServer({ gateway, sessionKey, port: 0, oidcKeyFile: keyFile, log: (line) => stsLog.push(line) });
+  stsUrl = await sts.listen();
+  ciArn = stack.roles!.find((r) => r.name === 'iam-http-api-dev-ci')!.arn;
+  releaserArn = stack.roles!.find((r) => r.name === 'iam-http-api-dev-releaser')!.arn;
+}, 120_000);
+afterAll(async () => {
+  await sts?.close();
+  await gateway?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(outdir, { recursive: true, force: true });
+});
+
+function tag(xml: string, name: string): string | undefined {
+  return new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
+}
+
+/** An unsigned Query-API POST, as the SDKs send AssumeRoleWithWebIdentity. */
+async function webIdentity(parameters: Record<string, string>): Promise<{ status: number; body: string; code?: string; message?: string }> {
+  const response = await fetch(stsUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+    body: new URLSearchParams({ Action: 'AssumeRoleWithWebIdentity', Version: '2011-06-15', ...parameters }).toString(),
+  });
+  const body = await response.text();
+  return { status: response.status, body, code: tag(body, 'Code'), message: tag(body, 'Message') };
+}
+
+function token(request: Partial<Parameters<typeof githubClaims>[0]> = {}, change: (claims: Record<string, unknown>) => void = () => undefined, signer: OidcIssuerKey = key): string {
+  const claims = { ...githubClaims({ repository: 'my-org/my-repo', branch: 'main', now: new Date(), ...request }) } as Record<string, unknown>;
+  change(claims);
+  return signJwt(signer, claims as JwtClaims);
+}
+
+function credentialsOf(body: string): Creds {
+  return { accessKeyId: tag(body, 'AccessKeyId')!, secretAccessKey: tag(body, 'SecretAccessKey')!, sessionToken: tag(body, 'SessionToken')! };
+}
+
+async function gatewayCall(credentials: Creds, method: string, pathname: string): Promise<number> {
+  const target = new URL(pathname, gatewayUrl);
+  const body = method === 'GET' ? undefined : '{"message":"hi"}';
+  const signer = new SignatureV4({ service: 'execute-api', region: stack.region, credentials, sha256: Hash.bind(null, 'sha256') });
+  const signed = await signer.sign({ method, protocol: 'http:', hostname: target.hostname, port: Number(target.port), path: target.pathname, query: {}, headers: { host: target.host, ...(body ? { 'content-type': 'application/json' } : {}) }, body });
+  const response = await fetch(target, { method, headers: signed.headers as Record<string, string>, body });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+describe('AssumeRoleWithWebIdentity: allowed', () => {
+  it('a token for my-org/my-repo on main assumes ci: AWS\'s XML, then GET is allowed and POST is not', async () => {
+    const reply = await webIdentity({ RoleArn: ciArn, RoleSessionName: 'gh-run-1', WebIdentityToken: token(), DurationSeconds: '900' });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatch(/^<AssumeRoleWithWebIdentityResponse xmlns="https:\/\/sts\.amazonaws\.com\/doc\/2011-06-15\/">\n  <AssumeRoleWithWebIdentityResult>\n/);
+    expect(tag(reply.body, 'SubjectFromWebIdentityToken')).toBe('repo:my-org/my-repo:ref:refs/heads/main');
+    expect(tag(reply.body, 'Audience')).toBe('sts.amazonaws.com');
+    expect(tag(reply.body, 'Provider')).toBe(PROVIDER_ARN);
+    expect(tag(reply.body, 'Arn')).toBe('arn:aws:sts::123456789012:assumed-role/iam-http-api-dev-ci/gh-run-1');
+    expect(tag(reply.body, 'AssumedRoleId')).toMatch(/^AROA[A-Z0-9]{17}:gh-run-1$/);
+    expect(Math.abs(Date.parse(tag(reply.body, 'Expiration')!) - (Date.now() + 900_000))).toBeLessThan(5_000);
+    expect(tag(reply.body, 'RequestId')).toMatch(/^[0-9a-f-]{36}$/);
+    const session = credentialsOf(reply.body);
+    expect(session.accessKeyId).toMatch(/^ASIA[A-Z0-9]{16}$/);
+    expect(await gatewayCall(session, 'GET', '/hello')).toBe(200);
+    expect(await gatewayCall(session, 'POST', '/items')).toBe(403);
+    expect(stsLog).toContain('sts AssumeRoleWithWebIdentity repo:my-org/my-repo:ref:refs/heads/main 200');
+  });
+
+  it('a job in environment prod assumes releaser, which may POST', async () => {
+    const reply = await webIdentity({ RoleArn: releaserArn, RoleSessionName: 'deploy', WebIdentityToken: token({ branch: undefined, environment: 'prod' }) });
+    expect(reply.status).toBe(200);
+    expect(tag(reply.body, 'SubjectFromWebIdentityToken')).toBe('repo:my-org/my-repo:environment:prod');
+    expect(await gatewayCall(credentialsOf(reply.body), 'POST', '/items')).toBe(200);
+  });
+
+  it('the session policy (Policy) narrows the session', async () => {
+    const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: 'arn:aws:execute-api:*:*:*/*/POST/*' }] });
+    const reply = await webIdentity({ RoleArn: releaserArn, RoleSessionName: 'deploy', WebIdentityToken: token({ branch: undefined, environment: 'prod' }), Policy: policy });
+    expect(reply.status).toBe(200);
+    const session = credentialsOf(reply.body);
+    expect(await gatewayCall(session, 'GET', '/hello')).toBe(403);
+    expect(await gatewayCall(session, 'POST', '/items')).toBe(200);
+  });
+});
+
+describe('AssumeRoleWithWebIdentity: refused', () => {
+  it.each([
+    ['another repository', 'ci', { repository: 'my-org/other' }],
+    ['another branch', 'ci', { branch: 'feature' }],
+    ['an environment, for the branch role', 'ci', { branch: undefined, environment: 'prod' }],
+    ['another environment', 'releaser', { branch: undefined, environment: 'staging' }],
+    ['a branch, for the environment role', 'releaser', { branch: 'main' }],
+  ] as const)('%s: 403 AccessDenied', async (_, role, request) => {
+    const reply = await webIdentity({ RoleArn: role === 'ci' ? ciArn : releaserArn, RoleSessionName: 'gh', WebIdentityToken: token(request) });
+    expect([reply.status, reply.code, reply.message]).toEqual([403, 'AccessDenied', DENIED]);
+    expect(tag(reply.body, 'Type')).toBe('Sender');
+  });
+
+  it('a role that is not in the stack: the same 403', async () => {
+    const reply = await webIdentity({ RoleArn: 'arn:aws:iam::123456789012:role/nope', RoleSessionName: 'gh', WebIdentityToken: token() });
+    expect([reply.status, reply.code, reply.message]).toEqual([403, 'AccessDenied', DENIED]);
+  });
+
+  it('another audience: 400 InvalidIdentityToken "Incorrect token audience"', async () => {
+    const reply = await webIdentity({ RoleArn: ciArn, RoleSessionName: 'gh', WebIdentityToken: token({ audience: 'https://github.com/my-org' }) });
+    expect([reply.status, reply.code, reply.message]).toEqual([400, 'InvalidIdentityToken', 'Incorrect token audience']);
+  });
+
+  it('an expired token: 400 ExpiredTokenException with both times', async () => {
+    const issued = new Date(Date.now() - 3_600_000);
+    const expired = token({ now: issued, expiresInSeconds: 300 });
+    const exp = Math.floor(issued.getTime() / 1000) + 300;
+    const reply = await webIdentity({ RoleArn: ciArn, RoleSessionName: 'gh', WebIdentityToken: expired });
+    expect([reply.status, reply.code]).toEqual([400, 'ExpiredTokenException']);
+    const now = Number(/current date\/time (\d+) /.exec(reply.message ?? '')?.[1]);
+    expect(Math.abs(now - Date.now() / 1000)).toBeLessThan(5);
+    expect(reply.message).toBe(`Token expired: current date/time ${now} must be before the expiration date/time ${exp}`);
+  });
+
+  it('a token not yet valid (nbf, iat in the future): 400 InvalidIdentityToken', async () => {
+    const reply = await webIdentity({ RoleArn: ciArn, RoleSessionName: 'gh', WebIdentityToken: token({ now: new Date(Date.now() + 120_000) }) });
+    expect([reply.status, reply.code, reply.message]).toEqual([400, 'InvalidIdentityToken', NOT_VALIDATED]);
+  });
+
+  it('a tampered token (sub changed after signing): 400 InvalidIdentityToken', async () => {
+    const [header, , signature] = token({ repository: 'my-org/other' }).split('.');
+    const claims = githubClaims({ repository: 'my-org/my-repo', branch: 'main', now: new Date() });
+    const forged = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
+    const reply = await webIdentity({ RoleArn: ciArn, RoleSessionName: 'gh', WebIdentityToken: forged });
+    expect([reply.status, reply.code, reply.message]).toEqual([400, 'InvalidIdentityToken', NOT_VALIDATED]);
+  });
+
+  it('a token signed with another key (its own kid, or the issuer\'s kid): 400 InvalidIdentityToken', async () => {
+    const other = ensureOidcKey(path.join(dir, 'other-key.pem'));
+    for (const signer of [other, { ...other, kid: key.kid }]) {
+      const reply = await webIdentity({ RoleArn: ciArn, RoleSessionName: 'gh', WebIdentityToken: token({}, () => undefined, signer) });
+      expect([reply.status, reply.code, reply.message]).toEqual([400, 'InvalidIdentityToken', NOT_VALIDATED]);
+    }
+  });
+
+  it('alg none, and HS256 keyed with the public key: 400 InvalidIdentityToken', async () => {
+    const claims = Buffer.from(JSON.stringify(githubClaims({ repository: 'my-org/my-repo', branch: 'main', now: new Date() }))).toString('base64url');
+    const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT', kid: key.kid })).toString('base64url')}.${claims}.`;
+    const hsHeader = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid: key.kid })).toString('base64url');
+    const { createHmac } = await import('node:crypto');
+    const hs = `${hsHeader}.${claims}.${createHmac('sha256', key.publicKey.export({ format: 'pem', type: 'spki' })).update(`${hsHeader}.${claims}`).digest('base64url')}`;
+    for (const forged of [none, hs]) {
+      const reply = await webIdentity({ RoleArn: ciArn, RoleSessionName: 'gh', WebIdentityToken: forged });
+      expect([reply.status, reply.code, reply.message]).toEqual([400, 'InvalidIdentityToken', NOT_VALIDATED]);
+    }
+  });
+
+  it('an issuer with no OIDC provider in the account, and a token that is no JWT', async () => {
+    const foreign = await webIdentity({ RoleArn: ciArn, RoleSessionName: 'gh', WebIdentityToken: token({}, (c) => { c.iss = 'https://accounts.example.com'; }) });
+    expect([foreign.status, foreign.code, foreign.message]).toEqual([400, 'InvalidIdentityToken', 'No OpenIDConnect provider found in your account for https://accounts.example.com']);
+    const garbage = await webIdentity({ RoleArn: ciArn, RoleSessionName: 'gh', WebIdentityToken: 'not-a-jwt' });
+    expect([garbage.status, garbage.code, garbage.message]).toEqual([400, 'InvalidIdentityToken', NOT_VALIDATED]);
+    const noAud = await webIdentity({ RoleArn: ciArn, RoleSessionName: 'gh', WebIdentityToken: token({}, (c) => { delete c.aud; }) });
+    expect([noAud.status, noAud.code, noAud.message]).toEqual([400, 'InvalidIdentityToken', 'Missing a required claim: aud']);
+  });
+
+  it('parameters: missing token, a duration over the role\'s maximum, ProviderId, an AWS managed PolicyArn', async () => {
+    const missing = await webIdentity({ RoleArn: ciArn, RoleSessionName: 'gh' });
+    expect([missing.status, missing.code, missing.message]).toEqual([400, 'ValidationError', "1 validation error detected: Value null at 'webIdentityToken' failed to satisfy constraint: Member must not be null"]);
+    const long = await webIdentity({ RoleArn: ciArn, RoleSessionName: 'gh', WebIdentityToken: token(), DurationSeconds: '7200' });
+    expect([long.status, long.code, long.message]).toEqual([400, 'ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.']);
+    const provider = await webIdentity({ RoleArn: ciArn, RoleSessionName: 'gh', WebIdentityToken: token(), ProviderId: 'www.amazon.com' });
+    expect([provider.status, provider.code]).toEqual([400, 'InvalidParameterValue']);
+    const managed = await webIdentity({ RoleArn: ciArn, RoleSessionName: 'gh', WebIdentityToken: token(), 'PolicyArns.member.1.arn': 'arn:aws:iam::aws:policy/ReadOnlyAccess' });
+    expect([managed.status, managed.code]).toEqual([400, 'InvalidParameterValue']);
+    expect(managed.message).toContain('arn:aws:iam::aws:policy/ReadOnlyAccess is not a customer managed policy of this stack');
+  });
+
+  it('never logs a token', () => {
+    expect(stsLog.join('\n')).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/);
+  });
+});
+
+describe('the local issuer served by the STS', () => {
+  it('serves its discovery document and JWKS', async () => {
+    const discovery = await (await fetch(`${stsUrl}/.well-known/openid-configuration`)).json() as Record<string, unknown>;
+    expect(discovery).toMatchObject({ issuer: 'https://token.actions.githubusercontent.com', jwks_uri: `${stsUrl}/.well-known/jwks`, id_token_signing_alg_values_supported: ['RS256'] });
+    const jwks = await (await fetch(`${stsUrl}/.well-known/jwks`)).json() as { keys: { kid: string; kty: string; alg: string }[] };
+    expect(jwks.keys).toEqual([expect.objectContaining({ kid: key.kid, kty: 'RSA', alg: 'RS256', use: 'sig' })]);
+  });
+});
+
+describe('the stack\'s own provider reference', () => {
+  it('loads the GitHub role once the provider\'s references are registered (what load-stack.ts needs)', () => {
+    expect(JSON.stringify(tf.resource?.aws_iam_role)).toContain('${aws_iam_openid_connect_provider.github_actions.arn}');
+    expect(loadOidcProviders(tf, '123456789012')).toEqual([{ url: 'https://token.actions.githubusercontent.com', arn: PROVIDER_ARN, clientIds: ['sts.amazonaws.com'], address: 'github_actions' }]);
+    const refs = new References();
+    refs.set('aws_apigatewayv2_api.api.execution_arn', stack.executionArn);
+    registerRoleReferences(tf, refs, '123456789012');
+    registerOidcProviderReferences(tf, refs, '123456789012');
+    const ci = loadRoles(tf, refs, '123456789012', { onRoleError: () => undefined }).find((r) => r.name === 'iam-http-api-dev-ci')!;
+    expect(JSON.stringify(ci.assumeRolePolicy)).toContain(`"Federated":"${PROVIDER_ARN}"`);
+  });
+});
+
+describe('with the AWS SDK for JavaScript v3', () => {
+  it('STSClient AssumeRoleWithWebIdentityCommand against the local STS', async () => {
+    const client = new STSClient({ region: stack.region, endpoint: stsUrl });
+    try {
+      const out = await client.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: ciArn, RoleSessionName: 'sdk', WebIdentityToken: token() }));
+      expect(out.SubjectFromWebIdentityToken).toBe('repo:my-org/my-repo:ref:refs/heads/main');
+      expect(out.Provider).toBe(PROVIDER_ARN);
+      expect(out.Audience).toBe('sts.amazonaws.com');
+      expect(out.AssumedRoleUser?.Arn).toBe('arn:aws:sts::123456789012:assumed-role/iam-http-api-dev-ci/sdk');
+      expect(out.Credentials?.Expiration).toBeInstanceOf(Date);
+      await expect(client.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: ciArn, RoleSessionName: 'sdk', WebIdentityToken: token({ branch: 'dev' }) })))
+        .rejects.toMatchObject({ name: 'AccessDenied', message: DENIED, $metadata: { httpStatusCode: 403 } });
+      await expect(client.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: ciArn, RoleSessionName: 'sdk', WebIdentityToken: token({ audience: 'x' }) })))
+        .rejects.toMatchObject({ name: 'InvalidIdentityTokenException', message: 'Incorrect token audience' });
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('fromWebToken, and fromTokenFile with AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN + AWS_ENDPOINT_URL_STS, as a CI job would', async () => {
+    const viaToken = await fromWebToken({ roleArn: ciArn, roleSessionName: 'web-token', webIdentityToken: token(), clientConfig: { region: stack.region, endpoint: stsUrl } })();
+    expect(viaToken.accessKeyId).toMatch(/^ASIA/);
+    expect(await gatewayCall(viaToken, 'GET', '/hello')).toBe(200);
+
+    const tokenFile = path.join(dir, 'web-identity-token');
+    fs.writeFileSync(tokenFile, token(), { mode: 0o600 });
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: ciArn, AWS_ROLE_SESSION_NAME: 'ci-job', AWS_ENDPOINT_URL_STS: stsUrl, AWS_REGION: stack.region });
+    try {
+      const viaFile = await fromTokenFile()();
+      expect(viaFile.accessKeyId).toMatch(/^ASIA/);
+      expect(await gatewayCall(viaFile, 'GET', '/hello')).toBe(200);
+      expect(await gatewayCall(viaFile, 'POST', '/items')).toBe(403);
+    } finally {
+      for (const name of ['AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN', 'AWS_ROLE_SESSION_NAME', 'AWS_ENDPOINT_URL_STS', 'AWS_REGION']) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
+    }
+  });
+});

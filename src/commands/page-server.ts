@@ -2,9 +2,12 @@
  * Serves the browser page (clients/web) on 127.0.0.1, on another origin than the gateway, so
  * a real browser sends a real CORS preflight to the gateway's `OPTIONS /{proxy+}` route.
  *
- * The page gets its defaults from the server: `data-gateway-url` and `data-region` on <body>
- * in `/` (also as `/config.json`). The bundle is built in memory with esbuild when the server
- * starts. The Content-Security-Policy lets the page connect to the gateway's origin only.
+ * The page gets its defaults from the server: `data-gateway-url`, `data-region`, and for
+ * "Call as a role" `data-sts-url` (the local STS, sts-server.ts) and `data-roles` (the stack's
+ * roles and who may assume them, as in gateway.json) on <body> in `/` (also as `/config.json`;
+ * the roles are read per request, so a watch-mode reload shows). The bundle is built in memory
+ * with esbuild when the server starts. The Content-Security-Policy lets the page connect to the
+ * gateway's origin and the STS's only.
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +23,18 @@ export interface PageServerOptions {
   readonly gatewayUrl: string;
   /** The region the page signs for by default. */
   readonly region: string;
+  /** The local STS the page calls AssumeRole on, e.g. http://127.0.0.1:3001; without it the page cannot call as a role. */
+  readonly stsUrl?: string;
+  /** The roles the page offers (or a function read per request, for watch-mode reloads). */
+  readonly roles?: readonly PageRole[] | (() => readonly PageRole[]);
+}
+
+/** A role the page offers under "Call as a role" (gateway.json's `roles` entries). */
+export interface PageRole {
+  readonly name: string;
+  readonly arn: string;
+  /** The local invokers whose AssumeRole the trust policy allows. */
+  readonly assumableBy: readonly string[];
 }
 
 export interface PageServer {
@@ -68,26 +83,42 @@ export async function startPageServer(options: PageServerOptions): Promise<PageS
   } catch {
     throw new PageServerError(`The gateway URL "${options.gatewayUrl}" is not a URL`);
   }
+  let stsOrigin: string | undefined;
+  if (options.stsUrl !== undefined) {
+    try {
+      stsOrigin = new URL(options.stsUrl).origin;
+    } catch {
+      throw new PageServerError(`The STS URL "${options.stsUrl}" is not a URL`);
+    }
+  }
+  const gatewayUrl = options.gatewayUrl.replace(/\/+$/, '');
+  const stsUrl = options.stsUrl?.replace(/\/+$/, '') ?? '';
+  const roles = (): readonly PageRole[] => {
+    const listed = typeof options.roles === 'function' ? options.roles() : options.roles ?? [];
+    return listed.map(({ name, arn, assumableBy }) => ({ name, arn, assumableBy: [...assumableBy] }));
+  };
   const files = await bundleWebPage();
-  const html = files.html
-    .replaceAll('{{GATEWAY_URL}}', escapeHtml(options.gatewayUrl.replace(/\/+$/, '')))
-    .replaceAll('{{REGION}}', escapeHtml(options.region));
-  const config = JSON.stringify({ gatewayUrl: options.gatewayUrl.replace(/\/+$/, ''), region: options.region });
+  const template = files.html
+    .replaceAll('{{GATEWAY_URL}}', escapeHtml(gatewayUrl))
+    .replaceAll('{{REGION}}', escapeHtml(options.region))
+    .replaceAll('{{STS_URL}}', escapeHtml(stsUrl));
+  const html = (): string => template.replaceAll('{{ROLES}}', escapeHtml(JSON.stringify(roles())));
+  const config = (): string => JSON.stringify({ gatewayUrl, region: options.region, ...(stsUrl ? { stsUrl } : {}), roles: roles() });
 
   const securityHeaders = {
     'content-security-policy': [
-      "default-src 'none'", "script-src 'self'", "style-src 'self'", `connect-src ${gatewayOrigin}`,
+      "default-src 'none'", "script-src 'self'", "style-src 'self'", `connect-src ${[gatewayOrigin, ...(stsOrigin && stsOrigin !== gatewayOrigin ? [stsOrigin] : [])].join(' ')}`,
       "img-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
     ].join('; '),
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
     'cache-control': 'no-store',
   };
-  const routes: Record<string, { type: string; body: string }> = {
+  const routes: Record<string, { type: string; body: () => string }> = {
     '/': { type: 'text/html; charset=utf-8', body: html },
     '/index.html': { type: 'text/html; charset=utf-8', body: html },
-    '/main.js': { type: 'text/javascript; charset=utf-8', body: files.script },
-    '/style.css': { type: 'text/css; charset=utf-8', body: files.style },
+    '/main.js': { type: 'text/javascript; charset=utf-8', body: () => files.script },
+    '/style.css': { type: 'text/css; charset=utf-8', body: () => files.style },
     '/config.json': { type: 'application/json', body: config },
   };
 
@@ -103,8 +134,9 @@ export async function startPageServer(options: PageServerOptions): Promise<PageS
     } else if (!file) {
       res.writeHead(404, { ...securityHeaders, 'content-type': 'text/plain' }).end('Not Found\n');
     } else {
-      res.writeHead(200, { ...securityHeaders, 'content-type': file.type, 'content-length': Buffer.byteLength(file.body) });
-      res.end(req.method === 'HEAD' ? undefined : file.body);
+      const body = file.body();
+      res.writeHead(200, { ...securityHeaders, 'content-type': file.type, 'content-length': Buffer.byteLength(body) });
+      res.end(req.method === 'HEAD' ? undefined : body);
     }
   });
   server.keepAliveTimeout = 5_000;

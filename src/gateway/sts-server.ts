@@ -27,6 +27,7 @@ import type { LocalGateway } from './server';
 import { mintSession } from './session-tokens';
 import { actionOf, assumeRoleDenied, checkDuration, missingAuthentication, parseAssumeRole, queryParameters, StsError, stsErrorOf } from './sts-query';
 import { assumeRoleXml, errorXml, getCallerIdentityXml } from './sts-xml';
+import { stsAllowedOrigins, stsCorsHeaders, stsPreflight } from './sts-cors';
 import { verifySignature } from './verify-signature';
 import { answerWebIdentity, WEB_IDENTITY_ACTION, wellKnownDocument } from './sts-web-identity';
 
@@ -45,6 +46,8 @@ export interface StsServerOptions {
   readonly now?: () => Date;
   /** One line per request: action, caller, outcome. */
   readonly log?: (line: string) => void;
+  /** Origins (the browser page's) whose scripts may read the answers, besides the stack's cors.allowOrigins; never `*` (sts-cors.ts). */
+  readonly allowOrigins?: readonly string[];
   /** The local OIDC issuer's key (oidc-issuer.ts: oidcKeyPath), for AssumeRoleWithWebIdentity; without it no web token verifies. */
   readonly oidcKeyFile?: string;
 }
@@ -96,11 +99,21 @@ export class StsServer {
   }
 
   private send(res: http.ServerResponse, status: number, body: string, requestId?: string): void {
-    res.writeHead(status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(body), ...(requestId ? { 'x-amzn-requestid': requestId } : {}) });
+    res.writeHead(status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(body), ...(requestId ? { 'x-amzn-requestid': requestId } : {}), ...stsCorsHeaders(this.allowedOrigins(), res.req.headers.origin) });
     res.end(body);
   }
 
+  /** The page's origin and the stack's (read per request: a watch-mode reload may change them). */
+  private allowedOrigins(): string[] {
+    return stsAllowedOrigins(this.options.allowOrigins ?? [], this.options.gateway.stack.cors?.allowOrigins);
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const preflight = stsPreflight(this.allowedOrigins(), req.method ?? 'GET', req.headers);
+    if (preflight) {
+      res.writeHead(preflight.status, { ...preflight.headers, 'content-length': Buffer.byteLength(preflight.body) }).end(preflight.body);
+      return;
+    }
     const requestId = randomUUID();
     const chunks: Buffer[] = [];
     let size = 0;

@@ -74,6 +74,11 @@ function load() {
   return loaded.exports;
 }
 
+// The AWS SDK (STS, for roles) warns on every run under Node 20 that its releases after
+// January 2027 will need Node 22: news for whoever upgrades the pinned SDK, not for a caller of
+// this CLI. AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=false brings it back.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 // Piped into head or less: stop quietly when the reader goes away.
 process.stdout.on('error', (error) => process.exit(error.code === 'EPIPE' ? 0 : 1));
 

@@ -10,6 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startTestGateway, type TestGateway } from '../support/gateway';
 import { freePort } from '../support/moto-server';
+import { startStsGateway, type StsGateway } from '../support/sts-gateway';
+import { resolveStsEndpoint } from '../../clients/cli/sts-endpoint';
 
 const root = path.resolve(__dirname, '..', '..');
 const BIN = path.join(root, 'bin', 'iam-http-api.js');
@@ -64,7 +66,8 @@ describe('iam-http-api (Node CLI)', () => {
       path.join(path.dirname(gw.credentialsFile), 'gateway.json'),
       JSON.stringify({ url: gw.url, stack: 'dev', region: gw.stack.region, pid: process.pid, credentialsFile: gw.credentialsFile, denialsFile: gw.denialsFile }),
     );
-    const common = { HOME: home, PATH: emptyBin, CDKTF_OUTDIR: path.join(scratch, 'cdktf.out') };
+    // No instance metadata lookups (a network that drops them would make a run wait).
+    const common = { HOME: home, PATH: emptyBin, CDKTF_OUTDIR: path.join(scratch, 'cdktf.out'), AWS_EC2_METADATA_DISABLED: 'true' };
     env = { ...common, IAM_HTTP_API_CREDENTIALS: gw.credentialsFile, AWS_SHARED_CREDENTIALS_FILE: gw.credentialsFile };
     bare = { ...common, IAM_HTTP_API_CREDENTIALS: path.join(scratch, 'no-gateway', 'credentials'), AWS_SHARED_CREDENTIALS_FILE: path.join(scratch, 'missing-credentials') };
   });
@@ -149,6 +152,10 @@ describe('iam-http-api (Node CLI)', () => {
           `    ${bare.AWS_SHARED_CREDENTIALS_FILE} (AWS_SHARED_CREDENTIALS_FILE): no such file`,
           `    ${bare.IAM_HTTP_API_CREDENTIALS} (local gateway keys): no such file`,
           `    ${path.join(home, '.aws', 'credentials')}: no such file`,
+          `    ${path.join(home, '.aws', 'config')}: no such file`,
+          '  AWS_WEB_IDENTITY_TOKEN_FILE: not set',
+          '  container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI): not set',
+          '  EC2 instance metadata: off (AWS_EC2_METADATA_DISABLED)',
           "Pass --profile NAME or set AWS_PROFILE (`npm start` creates the local gateway's profiles), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.",
           '',
         ].join('\n'),
@@ -166,6 +173,10 @@ describe('iam-http-api (Node CLI)', () => {
           '  profile "default" (no --profile given, AWS_PROFILE not set) in:',
           `    ${gw.credentialsFile} (AWS_SHARED_CREDENTIALS_FILE): no profile "default"; it has admin, editor, viewer`,
           `    ${path.join(home, '.aws', 'credentials')}: no such file`,
+          `    ${path.join(home, '.aws', 'config')}: no such file`,
+          '  AWS_WEB_IDENTITY_TOKEN_FILE: not set',
+          '  container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI): not set',
+          '  EC2 instance metadata: off (AWS_EC2_METADATA_DISABLED)',
           'Pass --profile NAME with one of: admin, editor, viewer (or set AWS_PROFILE), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.',
           '',
         ].join('\n'),
@@ -299,5 +310,182 @@ describe('iam-http-api (Node CLI)', () => {
         stderr: 'terraform is not installed or not on PATH; it is needed to read the outputs of the deployed stack "prod". Install it (https://developer.hashicorp.com/terraform/install), or pass --url URL (npx cdktf output shows api_url).\n',
       });
     });
+  });
+});
+
+describe('iam-http-api with temporary credentials (a local gateway with its STS; the dev stack\'s role deployer, GET only, assumable by admin)', () => {
+  let gw: StsGateway;
+  let scratch: string;
+  let env: Record<string, string>;
+  let configFile: string;
+  const ACCOUNT = '123456789012';
+  const assumedArn = (session: string): string => `arn:aws:sts::${ACCOUNT}:assumed-role/iam-http-api-dev-deployer/${session}`;
+  /** Every secret of the run: the invokers' and, when known, a session's. */
+  const secrets = (): string[] => [...gw.keys.values()].map((key) => key.secretAccessKey);
+  const quiet = async (args: string[], runEnv: Record<string, string> = env): Promise<Run> => {
+    const result = await run(['call', ...args, '--retries', '0'], runEnv);
+    expect(secrets().filter((secret) => `${result.stdout}${result.stderr}`.includes(secret))).toEqual([]);
+    // A session token is long base64: none may be printed either.
+    expect(/[A-Za-z0-9+/=]{200,}/.test(`${result.stdout}${result.stderr}`)).toBe(false);
+    return result;
+  };
+  const iamOf = (result: Run): { userArn: string; accessKey: string } => JSON.parse(result.stdout).event.requestContext.authorizer.iam;
+  const writeConfig = (text: string): string => {
+    const file = path.join(scratch, `config-${fs.readdirSync(scratch).length}`);
+    fs.writeFileSync(file, text);
+    return file;
+  };
+
+  beforeAll(async () => {
+    gw = await startStsGateway();
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'iam-http-api-cli-sts-'));
+    const home = path.join(scratch, 'home');
+    fs.mkdirSync(home);
+    fs.writeFileSync(
+      path.join(path.dirname(gw.credentialsFile), 'gateway.json'),
+      JSON.stringify({
+        url: gw.url, stack: 'dev', region: gw.stack.region, pid: process.pid, credentialsFile: gw.credentialsFile, denialsFile: gw.denialsFile, stsUrl: gw.stsUrl,
+        roles: [{ name: 'iam-http-api-dev-deployer', arn: gw.deployerArn, assumableBy: ['admin'] }],
+      }),
+    );
+    configFile = path.join(scratch, 'config');
+    fs.writeFileSync(configFile, [
+      '[profile deployer-local]', `role_arn = ${gw.deployerArn}`, 'source_profile = admin', `endpoint_url = ${gw.stsUrl}`, 'role_session_name = laptop', '',
+      '[profile deployer-aws]', `role_arn = ${gw.deployerArn}`, 'source_profile = admin', 'role_session_name = env-var', '',
+    ].join('\n'));
+    // The local gateway's credentials file is found through IAM_HTTP_API_CREDENTIALS (gateway.json beside it), not AWS_SHARED_CREDENTIALS_FILE.
+    env = { HOME: home, PATH: path.join(scratch, 'no-bin'), CDKTF_OUTDIR: path.join(scratch, 'cdktf.out'), AWS_EC2_METADATA_DISABLED: 'true', IAM_HTTP_API_CREDENTIALS: gw.credentialsFile, AWS_CONFIG_FILE: configFile };
+  }, 120_000);
+  afterAll(async () => {
+    await gw?.close();
+    if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('an assume-role profile (role_arn, source_profile = the local admin, endpoint_url = the local STS): GET as the assumed role, POST 403 and why', async () => {
+    const get = await quiet(['/hello', '--profile', 'deployer-local', '--verbose']);
+    expect(get.code).toBe(0);
+    expect(iamOf(get)).toEqual(expect.objectContaining({ userArn: assumedArn('laptop'), accessKey: expect.stringMatching(/^ASIA/) }));
+    expect(get.stderr).toContain(`* credentials: ${iamOf(get).accessKey} (profile deployer-local: role ${gw.deployerArn} assumed at ${gw.stsUrl} (endpoint_url of profile deployer-local in ${configFile}) with source_profile admin)\n`);
+    expect(get.stderr).toMatch(/\* credentials expire at \d{4}-\d\d-\d\dT/);
+    expect(get.stderr).toContain('> x-amz-security-token: <redacted>\n');
+
+    const post = await quiet(['/items', '--profile', 'deployer-local', '--data', '{"message":"hi"}']);
+    expect([post.code, post.stdout]).toEqual([4, pretty({ message: 'Forbidden' })]);
+    expect(post.stderr).toMatch(/^HTTP\/1.1 403 Forbidden\nDenied: ASIA[A-Z0-9]{16} \(profile deployer-local: role .* may not POST \/items; /);
+    expect(post.stderr).toContain(
+      "Why (the local gateway's IAM decision): assumed-role/iam-http-api-dev-deployer/laptop POST /items: implicit deny: no statement allows execute-api:Invoke on " +
+        `${gw.stack.executionArn}/$default/POST/items; nearest: statement 0 (InvokeAllowedRoutes) of inline policy invoke-api of the role allows $default/GET/* only\n`,
+    );
+  });
+
+  it('the same profile without endpoint_url calls AWS; AWS_ENDPOINT_URL_STS points it at the local STS', async () => {
+    expect(resolveStsEndpoint({ env: {}, profileName: 'deployer-aws', profile: { role_arn: gw.deployerArn, source_profile: 'admin' }, config: { file: configFile }, region: 'us-east-1' }))
+      .toEqual({ from: 'AWS, https://sts.us-east-1.amazonaws.com' });
+    const result = await quiet(['/hello', '--profile', 'deployer-aws', '--verbose'], { ...env, AWS_ENDPOINT_URL_STS: gw.stsUrl });
+    expect(result.code).toBe(0);
+    expect(iamOf(result).userArn).toBe(assumedArn('env-var'));
+    expect(result.stderr).toContain(`with source_profile admin)\n`);
+    expect(result.stderr).toContain(`assumed at ${gw.stsUrl} (AWS_ENDPOINT_URL_STS)`);
+  });
+
+  it('--role-arn assumes the role for one call at the running local gateway\'s STS', async () => {
+    const result = await quiet(['/hello', '--profile', 'admin', '--role-arn', gw.deployerArn, '--role-session-name', 'one-call', '--duration-seconds', '900', '--verbose']);
+    expect(result.code).toBe(0);
+    const { userArn, accessKey } = iamOf(result);
+    expect(userArn).toBe(assumedArn('one-call'));
+    expect(result.stderr).toContain(
+      `* credentials: ${accessKey} (role ${gw.deployerArn}, session one-call, assumed at ${gw.stsUrl} (the running local gateway's STS, stack dev) as ${gw.keys.get('admin')!.accessKeyId} (profile admin from ${gw.credentialsFile}))\n`,
+    );
+    const expires = Date.parse(/\* credentials expire at (\S+)/.exec(result.stderr)![1]);
+    expect(Math.abs(expires - (Date.now() + 900_000))).toBeLessThan(30_000);
+  });
+
+  it('--role-arn as a principal the trust policy does not name: STS\'s AccessDenied, exit 1', async () => {
+    const result = await quiet(['/hello', '--profile', 'viewer', '--role-arn', gw.deployerArn]);
+    const viewerArn = gw.stack.invokers.find((i) => i.name === 'viewer')!.principal.arn;
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `Could not assume role ${gw.deployerArn} at ${gw.stsUrl} (the running local gateway's STS, stack dev) as ${gw.keys.get('viewer')!.accessKeyId} (profile viewer from ${gw.credentialsFile}): ` +
+        `AccessDenied: User: ${viewerArn} is not authorized to perform: sts:AssumeRole on resource: ${gw.deployerArn}\n` +
+        'iam-http-api keys lists the local roles and who may assume each.\n',
+    });
+  });
+
+  it('--duration-seconds over the role\'s maximum: STS\'s ValidationError', async () => {
+    const result = await quiet(['/hello', '--profile', 'admin', '--role-arn', gw.deployerArn, '--duration-seconds', '7200']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(': ValidationError: The requested DurationSeconds exceeds the MaxSessionDuration set for this role.\n');
+  });
+
+  it('--sts-url where nothing listens: exit 2, says so', async () => {
+    const port = await freePort();
+    const result = await quiet(['/hello', '--profile', 'admin', '--role-arn', gw.deployerArn, '--sts-url', `http://127.0.0.1:${port}`]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(`Could not assume role ${gw.deployerArn} at http://127.0.0.1:${port} (--sts-url) as ${gw.keys.get('admin')!.accessKeyId} (profile admin from ${gw.credentialsFile}): connection refused. Is \`npm start\` running (its banner shows the local STS)? Or pass --sts-url URL.\n`);
+  });
+
+  it('a credential_process profile whose process prints a session from the local STS', async () => {
+    const script = path.join(scratch, 'session-process.js');
+    fs.writeFileSync(script, [
+      `const { STSClient, AssumeRoleCommand } = require(${JSON.stringify(require.resolve('@aws-sdk/client-sts'))});`,
+      `const keys = ${JSON.stringify(gw.keys.get('admin'))};`,
+      `new STSClient({ region: 'us-east-1', endpoint: ${JSON.stringify(gw.stsUrl)}, credentials: keys })`,
+      `  .send(new AssumeRoleCommand({ RoleArn: ${JSON.stringify(gw.deployerArn)}, RoleSessionName: 'from-process' }))`,
+      '  .then(({ Credentials: c }) => console.log(JSON.stringify({ Version: 1, AccessKeyId: c.AccessKeyId, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken, Expiration: c.Expiration.toISOString() })));',
+    ].join('\n'));
+    const config = writeConfig(`[profile proc]\ncredential_process = ${process.execPath} ${script}\n`);
+    const result = await quiet(['/hello', '--profile', 'proc', '--verbose'], { ...env, AWS_CONFIG_FILE: config });
+    expect(result.code).toBe(0);
+    expect(iamOf(result).userArn).toBe(assumedArn('from-process'));
+    expect(result.stderr).toContain(`(profile proc: credential_process)\n`);
+  });
+
+  it('a profile that exists nowhere: every file and its profiles, no fallback to instance metadata', async () => {
+    const result = await quiet(['/hello', '--profile', 'nobody']);
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: [
+        'No credentials found. Tried:',
+        '  profile "nobody" (from --profile) in:',
+        `    ${gw.credentialsFile} (local gateway keys): no profile "nobody"; it has admin, editor, viewer`,
+        `    ${path.join(env.HOME, '.aws', 'credentials')}: no such file`,
+        `    ${configFile} (AWS_CONFIG_FILE): no profile "nobody"; it has deployer-local, deployer-aws`,
+        'Pass --profile NAME with one of: admin, editor, viewer, deployer-local, deployer-aws (or set AWS_PROFILE), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.',
+        '',
+      ].join('\n'),
+    });
+  });
+
+  it('a profile without credentials of any kind, and role options without --role-arn', async () => {
+    const config = writeConfig('[profile bare]\nregion = us-east-1\n');
+    expect(await quiet(['/hello', '--profile', 'bare'], { ...env, AWS_CONFIG_FILE: config })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'Profile "bare" has no credentials: it needs aws_access_key_id and aws_secret_access_key, role_arn with source_profile or credential_source, credential_process, ' +
+        `role_arn with web_identity_token_file, or sso_* settings (searched: ${config}).\n`,
+    });
+    expect(await quiet(['/hello', '--profile', 'admin', '--external-id', 'x'])).toEqual({ code: 1, stdout: '', stderr: '--external-id is for assuming a role: add --role-arn ARN.\n' });
+    expect(await quiet(['/hello', '--role-arn', 'deployer'])).toEqual({ code: 1, stdout: '', stderr: '--role-arn "deployer" is not a role ARN, e.g. arn:aws:iam::123456789012:role/NAME.\n' });
+  });
+
+  it('AWS_PROFILE beats the environment\'s keys, as in the AWS SDKs, and says so', async () => {
+    const viewer = gw.keys.get('viewer')!;
+    const result = await quiet(['/hello', '--verbose'], { ...env, AWS_PROFILE: 'admin', AWS_ACCESS_KEY_ID: viewer.accessKeyId, AWS_SECRET_ACCESS_KEY: viewer.secretAccessKey });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('Note: AWS_PROFILE=admin is set, so AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not used (as in the AWS SDKs); unset one of them.\n');
+    expect(result.stderr).toContain(`* credentials: ${gw.keys.get('admin')!.accessKeyId} (profile admin from ${gw.credentialsFile})\n`);
+  });
+
+  it('keys lists the roles and who may assume them', async () => {
+    const result = await run(['keys'], env);
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n').slice(-4)).toEqual([
+      `Roles of the local gateway (its STS: ${gw.stsUrl}):`,
+      `  iam-http-api-dev-deployer  ${gw.deployerArn}  assumable by admin`,
+      'Call as one: iam-http-api call PATH --profile INVOKER --role-arn ARN',
+      '',
+    ]);
   });
 });

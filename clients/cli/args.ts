@@ -4,6 +4,7 @@
  * error rather than silently ignored.
  */
 import { parseArgs } from 'node:util';
+import type { RoleRequest } from './assume-role';
 import { CliError } from './errors';
 
 export const USAGE = `Usage:
@@ -16,12 +17,19 @@ call:
   PATH                         /path?query, joined to the base URL; or a full http(s) URL
   -d, --data JSON|@FILE|@-     The body, literally, from a file, or from stdin; sent as application/json when it is JSON
   -H, --header 'Name: value'   Add a header (repeatable)
-      --profile NAME           A profile of AWS_SHARED_CREDENTIALS_FILE, .iam-http-api/credentials or ~/.aws/credentials
+      --profile NAME           A profile of the AWS config and credentials files or of .iam-http-api/credentials (static keys,
+                               role_arn + source_profile, credential_process, SSO, web identity)
+      --role-arn ARN           Assume this role for the call (STS AssumeRole with the credentials found) and sign as its session
+      --role-session-name NAME The session's name (default iam-http-api-<unix seconds>)
+      --external-id ID         The ExternalId the role's trust policy asks for
+      --duration-seconds N     The session's lifetime, 900 to 43200 (at most the role's maximum)
+      --sts-url URL            The STS to call (else AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile's endpoint_url,
+                               for --role-arn the running local gateway's STS, else AWS)
       --url URL                The base URL (else API_URL, the running local gateway, or --stack's deployed api_url)
       --stack NAME             The stack: its local gateway if that runs, else its deployed outputs (terraform output)
       --region REGION          The signing region (else AWS_REGION, the URL's, the gateway's, the stack's)
       --retries N              Retries on 429 and 5xx, with backoff (default 2)
-  -v, --verbose                Where URL, region and credentials came from; the signed request (signature redacted)
+  -v, --verbose                Where URL, region and credentials came from (which provider); the signed request (signature redacted)
 
 keys:
   INVOKER                      One invoker (admin, editor, viewer); all when omitted
@@ -29,9 +37,10 @@ keys:
       --show-secret            Print the invoker's secret access key: the only way this tool prints one
       --env                    Print export lines for a shell, secret included: eval "$(iam-http-api keys viewer --env)"
 
-Credentials, first found: --profile NAME; AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN);
-AWS_PROFILE, else profile "default". Profiles are looked up in AWS_SHARED_CREDENTIALS_FILE, the local gateway's
-credentials file, then ~/.aws/credentials.
+Credentials: the AWS SDK's provider chain. --profile NAME, else AWS_PROFILE; else AWS_ACCESS_KEY_ID +
+AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN), profile "default", AWS_WEB_IDENTITY_TOKEN_FILE, container or instance
+metadata. Profiles are read from AWS_CONFIG_FILE (~/.aws/config) and the first of AWS_SHARED_CREDENTIALS_FILE, the
+local gateway's credentials file and ~/.aws/credentials that has the profile.
 
 Exit status: 0 for 2xx; 3, 4, 5 for a 3xx, 4xx, 5xx answer; 1 for a usage or setup error; 2 when the server
 could not be reached.
@@ -41,6 +50,7 @@ Examples:
   iam-http-api call /items --profile editor --data '{"message":"hi"}'
   iam-http-api call DELETE /items/1 --profile admin --verbose
   iam-http-api call /hello --stack prod --profile viewer
+  iam-http-api call /hello --profile admin --role-arn arn:aws:iam::123456789012:role/iam-http-api/iam-http-api-dev-deployer
   iam-http-api keys viewer
 `;
 
@@ -57,6 +67,9 @@ export interface CallCommand {
   readonly region?: string;
   readonly retries: number;
   readonly verbose: boolean;
+  /** --role-arn and its options: assume the role for this call. */
+  readonly role?: RoleRequest;
+  readonly stsUrl?: string;
 }
 
 export interface KeysCommand {
@@ -82,6 +95,11 @@ const CALL_OPTIONS = {
   region: { type: 'string' },
   retries: { type: 'string' },
   verbose: { type: 'boolean', short: 'v' },
+  'role-arn': { type: 'string' },
+  'role-session-name': { type: 'string' },
+  'external-id': { type: 'string' },
+  'duration-seconds': { type: 'string' },
+  'sts-url': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -133,6 +151,8 @@ function parseCall(args: string[]): CallCommand | { kind: 'help' } {
   }
   return {
     kind: 'call',
+    role: parseRole(values),
+    stsUrl: values['sts-url'],
     method: resolvedMethod,
     path: target,
     data: values.data,
@@ -144,6 +164,29 @@ function parseCall(args: string[]): CallCommand | { kind: 'help' } {
     retries,
     verbose: values.verbose ?? false,
   };
+}
+
+/** --role-arn and the options that only make sense with it. */
+function parseRole(values: { 'role-arn'?: string; 'role-session-name'?: string; 'external-id'?: string; 'duration-seconds'?: string }): RoleRequest | undefined {
+  const roleArn = values['role-arn'];
+  if (roleArn === undefined) {
+    const stray = (['role-session-name', 'external-id', 'duration-seconds'] as const).find((name) => values[name] !== undefined);
+    if (stray) throw new CliError(`--${stray} is for assuming a role: add --role-arn ARN.`);
+    return undefined;
+  }
+  // https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html: RoleArn 20-2048 characters.
+  if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(roleArn)) throw new CliError(`--role-arn "${roleArn}" is not a role ARN, e.g. arn:aws:iam::123456789012:role/NAME.`);
+  const sessionName = values['role-session-name'];
+  // RoleSessionName: 2-64 characters of [\w+=,.@-].
+  if (sessionName !== undefined && !/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
+    throw new CliError(`--role-session-name "${sessionName}" is not allowed: use 2 to 64 letters, digits or any of _+=,.@-`);
+  }
+  const duration = values['duration-seconds'];
+  // DurationSeconds: 900 to 43200.
+  if (duration !== undefined && (!/^\d+$/.test(duration) || Number(duration) < 900 || Number(duration) > 43200)) {
+    throw new CliError(`--duration-seconds ${duration} is not allowed: use a whole number from 900 to 43200 (and at most the role's maximum session duration).`);
+  }
+  return { roleArn, sessionName, externalId: values['external-id'], durationSeconds: duration === undefined ? undefined : Number(duration) };
 }
 
 function parseKeys(args: string[]): KeysCommand | { kind: 'help' } {

@@ -10,11 +10,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { AwsV4Signer } from 'aws4fetch';
 import type { CallCommand } from './args';
-import { resolveCredentials } from './credentials';
+import { assumeRole } from './assume-role';
+import { profileContext, resolveCredentials, type CredentialSources } from './credentials';
 import { header, send, TimeoutError, type Answer } from './http';
 import { CliError, EXIT, exitForStatus } from './errors';
 import { localDenial, localKeysFile, runningGateway } from './local';
 import { formatBody, hint, requestLines, responseLines, scrub, statusLine, verboseContext, type Output } from './show';
+import { resolveStsEndpoint } from './sts-endpoint';
 import { resolveTarget, type Target } from './target';
 
 export interface Context {
@@ -96,7 +98,15 @@ export async function call(command: CallCommand, context: Context): Promise<numb
   const headers = buildHeaders(command.headers, body);
   const gateway = runningGateway(context.root, env);
   const target = await resolveTarget({ path: command.path, url: command.url, stack: command.stack, region: command.region, root: context.root, env, gateway });
-  const credentials = resolveCredentials({ profile: command.profile, env, localFile: localKeysFile(context.root, env, gateway), home: os.homedir() });
+  const sources: CredentialSources = {
+    profile: command.profile, env, localFile: localKeysFile(context.root, env, gateway), home: os.homedir(), region: target.region, stsUrl: command.stsUrl,
+    warn: (line) => out.stderr(`${line}\n`),
+  };
+  const profile = profileContext(sources);
+  const found = await resolveCredentials(sources, profile);
+  const credentials = command.role
+    ? await assumeRole(found, command.role, resolveStsEndpoint({ stsUrl: command.stsUrl, env, profileName: profile.name, profile: profile.profile, config: profile.config, gateway, targetUrl: target.url, region: target.region }), target.region)
+    : found;
   const verbose = (lines: string[]): void => { if (command.verbose) out.stderr(scrub(`${lines.join('\n')}\n`, credentials)); };
   verbose(verboseContext(target, credentials));
   const signing = { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken, service: 'execute-api', region: target.region };

@@ -6,6 +6,9 @@
  * A secret is printed only when asked by name: --show-secret prints it alone on a line;
  * --env prints `export` lines (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, and for a deployed
  * stack AWS_REGION and API_URL) for `eval "$(iam-http-api keys viewer --env)"`.
+ *
+ * The running local gateway's roles (gateway.json's roles[]) are listed after the keys: name,
+ * ARN and the invokers that may assume each, for `call --role-arn ARN`. A role has no keys.
  */
 import * as fs from 'node:fs';
 import { parseIni } from '../../src/gateway/credentials';
@@ -13,6 +16,7 @@ import type { KeysCommand } from './args';
 import type { Context } from './call';
 import { CliError, EXIT } from './errors';
 import { localKeysFile, runningGateway } from './local';
+import type { RunningGateway } from '../../src/gateway/running-gateway';
 import { outputString, readStackOutputs } from './outputs';
 
 interface InvokerKeys {
@@ -72,6 +76,18 @@ async function deployedKeys(context: Context, stack: string): Promise<KeySource>
   };
 }
 
+/** The running local gateway's roles and who may assume each; none for a deployed stack. */
+function roleLines(gateway: RunningGateway | undefined): string[] {
+  const roles = gateway?.roles ?? [];
+  if (roles.length === 0) return [];
+  const width = Math.max(...roles.map((role) => role.name.length)) + 2;
+  return [
+    `Roles of the local gateway (${gateway?.stsUrl ? `its STS: ${gateway.stsUrl}` : 'its STS is not running'}):`,
+    ...roles.map((role) => `  ${role.name.padEnd(width)}${role.arn}  ${role.assumableBy.length ? `assumable by ${role.assumableBy.join(', ')}` : 'assumable by no invoker'}`),
+    'Call as one: iam-http-api call PATH --profile INVOKER --role-arn ARN',
+  ];
+}
+
 function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
@@ -91,6 +107,7 @@ export async function keys(command: KeysCommand, context: Context): Promise<numb
       source.title,
       ...names.map((name) => `  ${name.padEnd(width)}${source.invokers.get(name)!.accessKeyId}`),
       `${source.secretsAt} iam-http-api keys INVOKER${stackFlag} --show-secret prints one; --env prints export lines for a shell.`,
+      ...(deployed ? [] : roleLines(gateway)),
     ].join('\n') + '\n');
     return EXIT.ok;
   }

@@ -22,11 +22,13 @@ export function redactHeader(name: string, value: string): string {
   return SECRET_NAMED.test(name) ? REDACTED : value;
 }
 
-/** Removes the secret and the session token from any text, whatever put them there. */
+/** Removes the secret and the session token (and those of --role-arn's credentials) from any text, whatever put them there. */
 export function scrub(text: string, credentials: Credentials): string {
   let out = text;
-  for (const secret of [credentials.secretAccessKey, credentials.sessionToken]) {
-    if (secret) out = out.split(secret).join(REDACTED);
+  for (let c: Credentials | undefined = credentials; c; c = c.via) {
+    for (const secret of [c.secretAccessKey, c.sessionToken]) {
+      if (secret) out = out.split(secret).join(REDACTED);
+    }
   }
   return out;
 }
@@ -36,6 +38,7 @@ export function verboseContext(target: Target, credentials: Credentials): string
     `* URL ${target.url.href} (from ${target.urlFrom})`,
     `* region ${target.region} (from ${target.regionFrom}), service execute-api`,
     `* credentials: ${credentials.accessKeyId} (${credentials.source})`,
+    ...(credentials.expiration ? [`* credentials expire at ${credentials.expiration.toISOString()}`] : []),
   ];
 }
 

@@ -12,7 +12,7 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { modelOf, type LoadedStack } from '../../src/gateway/load-stack';
 import { LocalGateway } from '../../src/gateway/server';
-import { mintSession, type SessionClaims, type SessionCredentials } from '../../src/gateway/session-tokens';
+import { mintSession, type RoleSessionClaims, type SessionCredentials } from '../../src/gateway/session-tokens';
 import { FIXTURES } from '../support/gateway';
 import { synthStack } from '../support/synth';
 
@@ -61,7 +61,7 @@ afterAll(async () => {
 
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/app/reader';
 
-function mint(claims: Partial<SessionClaims> = {}): SessionCredentials {
+function mint(claims: Partial<RoleSessionClaims> = {}): SessionCredentials {
   const now = Date.now();
   return mintSession(key, { roleArn: ROLE_ARN, sessionName: 'alice', issuedAt: now, expiresAt: now + 3600_000, sessionPolicies: [], tags: {}, ...claims });
 }

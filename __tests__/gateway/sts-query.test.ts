@@ -1,6 +1,12 @@
-/** The local STS's Query parsing, parameter checks and XML (sts-query.ts, sts-xml.ts). */
+/**
+ * The local STS's Query parsing, parameter checks and XML (sts-query.ts, sts-xml.ts), GetSessionToken's
+ * parameters, the packed-policy estimate and session tags in a role chain.
+ */
 import { actionOf, checkDuration, parseAssumeRole, queryParameters, StsError, stsErrorOf } from '../../src/gateway/sts-query';
-import { assumeRoleXml, errorXml, getCallerIdentityXml, xmlEscape } from '../../src/gateway/sts-xml';
+import { assumeRoleXml, errorXml, getCallerIdentityXml, getSessionTokenXml, xmlEscape } from '../../src/gateway/sts-xml';
+import { parseGetSessionToken } from '../../src/gateway/sts-get-session-token';
+import { checkPackedPolicySize, packedPolicySize } from '../../src/gateway/packed-policy';
+import { chainSessionTags, inheritedTags } from '../../src/gateway/sts-session-tags';
 import { errors } from '../../src/gateway/errors';
 
 const ROLE = 'arn:aws:iam::123456789012:role/app/reader';
@@ -45,7 +51,27 @@ describe('parseAssumeRole', () => {
     expect(parseAssumeRole(params({
       RoleArn: ROLE, RoleSessionName: 'alice@example.com', DurationSeconds: '900', ExternalId: 'ext:1/2', SourceIdentity: 'alice',
       Policy: '{"Version":"2012-10-17","Statement":[]}', 'Tags.member.1.Key': 'team', 'Tags.member.1.Value': 'red', 'Tags.member.2.Key': 'cost', 'Tags.member.2.Value': '',
-    }))).toEqual({ roleArn: ROLE, roleSessionName: 'alice@example.com', durationSeconds: 900, externalId: 'ext:1/2', sourceIdentity: 'alice', policy: { Version: '2012-10-17', Statement: [] }, tags: { team: 'red', cost: '' } });
+    }))).toEqual({ roleArn: ROLE, roleSessionName: 'alice@example.com', durationSeconds: 900, externalId: 'ext:1/2', sourceIdentity: 'alice', policy: { Version: '2012-10-17', Statement: [] }, tags: { team: 'red', cost: '' }, transitiveTagKeys: [], policyArns: [] });
+  });
+
+  it('PolicyArns.member.N.arn and TransitiveTagKeys.member.N, in N\'s order', () => {
+    const request = parseAssumeRole(params({
+      RoleArn: ROLE, RoleSessionName: 'ab', 'PolicyArns.member.2.arn': 'arn:aws:iam::123456789012:policy/b', 'PolicyArns.member.1.arn': 'arn:aws:iam::123456789012:policy/a',
+      'Tags.member.1.Key': 'Project', 'Tags.member.1.Value': 'x', 'TransitiveTagKeys.member.1': 'project',
+    }));
+    expect(request.policyArns).toEqual(['arn:aws:iam::123456789012:policy/a', 'arn:aws:iam::123456789012:policy/b']);
+    expect(request.transitiveTagKeys).toEqual(['project']);
+  });
+
+  it('more than 10 PolicyArns, a short ARN, a transitive key that is not a tag', () => {
+    const eleven = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`PolicyArns.member.${i + 1}.arn`, `arn:aws:iam::123456789012:policy/p${i}`]));
+    expect(thrown(() => parseAssumeRole(params({ RoleArn: ROLE, RoleSessionName: 'ab', ...eleven }))).message)
+      .toBe("1 validation error detected: Value '[11 policy ARNs]' at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to 10");
+    expect(thrown(() => parseAssumeRole(params({ RoleArn: ROLE, RoleSessionName: 'ab', 'PolicyArns.member.1.arn': 'arn:x' }))).message)
+      .toBe("1 validation error detected: Value 'arn:x' at 'policyArns.1.member.arn' failed to satisfy constraint: Member must have length greater than or equal to 20");
+    expect(thrown(() => parseAssumeRole(params({ RoleArn: ROLE, RoleSessionName: 'ab', 'Tags.member.1.Key': 'a', 'Tags.member.1.Value': 'b', 'TransitiveTagKeys.member.1': 'c' })))).toMatchObject({
+      status: 400, code: 'InvalidParameterValue', message: 'The specified transitive tag key must be included in the requested tags.',
+    });
   });
 
   it('a bad session name: AWS\'s validation error', () => {
@@ -104,5 +130,64 @@ describe('XML', () => {
       .toBe('<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/u</Arn><UserId>AIDAX</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>rid</RequestId></ResponseMetadata></GetCallerIdentityResponse>\n');
     expect(errorXml({ type: 'Sender', code: 'AccessDenied', message: 'a <b>' }, 'rid').replace(/\s+</g, '<'))
       .toBe('<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>a &lt;b&gt;</Message></Error><RequestId>rid</RequestId></ErrorResponse>\n');
+  });
+
+  it('PackedPolicySize after AssumedRoleUser; GetSessionToken\'s credentials only', () => {
+    const credentials = { accessKeyId: 'ASIAAAAAAAAAAAAAAAAA', secretAccessKey: 's', sessionToken: 'v1.tok', expiration: new Date('2026-01-01T01:00:00Z') };
+    expect(assumeRoleXml(credentials, { assumedRoleId: 'AROAX:a', arn: 'arn' }, 'rid', { packedPolicySize: 7, sourceIdentity: 'me' }).replace(/\s+</g, '<'))
+      .toContain('</AssumedRoleUser><PackedPolicySize>7</PackedPolicySize><SourceIdentity>me</SourceIdentity></AssumeRoleResult>');
+    expect(getSessionTokenXml(credentials, 'rid').replace(/\s+</g, '<'))
+      .toBe('<GetSessionTokenResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetSessionTokenResult><Credentials><AccessKeyId>ASIAAAAAAAAAAAAAAAAA</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>v1.tok</SessionToken><Expiration>2026-01-01T01:00:00Z</Expiration></Credentials></GetSessionTokenResult><ResponseMetadata><RequestId>rid</RequestId></ResponseMetadata></GetSessionTokenResponse>\n');
+  });
+});
+
+describe('parseGetSessionToken', () => {
+  it('DurationSeconds: 43200 by default, 900 to 129600', () => {
+    expect(parseGetSessionToken(params({}))).toEqual({ durationSeconds: 43200 });
+    expect(parseGetSessionToken(params({ DurationSeconds: '129600' }))).toEqual({ durationSeconds: 129600 });
+    expect(thrown(() => parseGetSessionToken(params({ DurationSeconds: '129601' }))).message)
+      .toBe("1 validation error detected: Value '129601' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 129600");
+    expect(thrown(() => parseGetSessionToken(params({ DurationSeconds: '899' }))).message)
+      .toBe("1 validation error detected: Value '899' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900");
+  });
+
+  it('MFA parameters are refused: nothing here can verify them', () => {
+    expect(thrown(() => parseGetSessionToken(params({ SerialNumber: 'arn:aws:iam::123456789012:mfa/u', TokenCode: '123456' })))).toMatchObject({
+      status: 403, code: 'AccessDenied', message: 'MultiFactorAuthentication failed: the local STS has no MFA devices and cannot verify SerialNumber or TokenCode; call GetSessionToken without them.',
+    });
+  });
+});
+
+describe('packed policy size', () => {
+  it('a percentage of the packed limit; over 100 is PackedPolicyTooLarge', () => {
+    const small = packedPolicySize({ policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: '*' }] }, policyArns: [], tags: {} });
+    expect(small).toBeGreaterThan(0);
+    expect(small).toBeLessThan(40);
+    // Forty distinct actions, as a public report measured over 100% on AWS.
+    const actions = Array.from({ length: 40 }, (_, i) => `service${i % 7}:Action${(i * 7919) % 1000}Name${i}`);
+    const big = packedPolicySize({ policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] }, policyArns: [], tags: {} });
+    expect(big).toBeGreaterThan(100);
+    expect(thrown(() => checkPackedPolicySize(big))).toMatchObject({ status: 400, code: 'PackedPolicyTooLarge', message: `Packed policy consumes ${big}% of allotted space` });
+    expect(() => checkPackedPolicySize(100)).not.toThrow();
+  });
+});
+
+describe('session tags in a role chain', () => {
+  const caller = { tags: { Star: '1', Heart: '1', Moon: '0' }, transitiveTagKeys: ['star', 'Heart'] };
+
+  it('the caller\'s transitive tags pass on and stay transitive; its other tags do not', () => {
+    const inherited = inheritedTags(caller);
+    expect(inherited).toEqual({ tags: { Star: '1', Heart: '1' }, transitiveTagKeys: ['Star', 'Heart'] });
+    expect(chainSessionTags(inherited, { tags: { Sun: '2', Cloud: '3' }, transitiveTagKeys: ['cloud'] })).toEqual({
+      tags: { Star: '1', Heart: '1', Sun: '2', Cloud: '3' }, transitiveTagKeys: ['Star', 'Heart', 'Cloud'],
+    });
+    expect(inheritedTags(undefined)).toEqual({ tags: {}, transitiveTagKeys: [] });
+  });
+
+  it('an inherited transitive tag cannot be passed again, in any case', () => {
+    expect(thrown(() => chainSessionTags(inheritedTags(caller), { tags: { STAR: '5' }, transitiveTagKeys: [] }))).toMatchObject({
+      status: 400, code: 'InvalidParameterValue',
+      message: 'The session tag STAR cannot be set: the calling session passes on the transitive session tag Star, which a session in a role chain cannot override.',
+    });
   });
 });

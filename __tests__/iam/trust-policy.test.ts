@@ -1,5 +1,5 @@
 import { decideAssumeRole, evaluateTrustPolicy, assumeRoleContext, type TrustCaller } from '../../src/iam/trust-policy';
-import type { IamUserPrincipal, PolicyDocument } from '../../src/iam/principal';
+import type { IamUserPrincipal, PolicyDocument, RoleSessionPrincipal } from '../../src/iam/principal';
 
 const ACCOUNT = '123456789012';
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/reader`;
@@ -48,5 +48,56 @@ describe('decideAssumeRole', () => {
     const request = { action: 'sts:AssumeRole' as const, roleArn: `arn:aws:iam::${other}:role/r`, roleAccountId: other, context: context() };
     expect(decideAssumeRole(document, { ...request, caller: alice([]) }).verdict).toBe('ImplicitlyDenied');
     expect(decideAssumeRole(document, { ...request, caller: alice([{ ...ALLOW_ASSUME, Resource: request.roleArn }]) }).verdict).toBe('Allowed');
+  });
+});
+
+describe('role chaining: a session of role X as the caller', () => {
+  const X_ARN = `arn:aws:iam::${ACCOUNT}:role/app/x`;
+  const SESSION_ARN = `arn:aws:sts::${ACCOUNT}:assumed-role/x/s1`;
+  const allowAssume: PolicyDocument = { Version: '2012-10-17', Statement: [ALLOW_ASSUME] };
+  function session(parts: { identity?: unknown[]; boundary?: unknown[]; sessionPolicy?: unknown[] } = {}): RoleSessionPrincipal {
+    const policy = (name: string, source: 'role inline' | 'permissions boundary' | 'session policy', statements: unknown[]) => ({ name, source, document: { Version: '2012-10-17', Statement: statements } });
+    return {
+      type: 'AssumedRole', accountId: ACCOUNT, roleName: 'x', rolePath: '/app/', roleArn: X_ARN, roleId: 'AROAEXAMPLE', sessionName: 's1', arn: SESSION_ARN,
+      userId: 'AROAEXAMPLE:s1', tags: {}, tokenIssueTime: new Date(0),
+      identityPolicies: parts.identity ? [policy('p', 'role inline', parts.identity)] : [],
+      ...(parts.boundary ? { permissionsBoundary: policy('b', 'permissions boundary', parts.boundary) } : {}),
+      sessionPolicies: parts.sessionPolicy ? [policy('Policy', 'session policy', parts.sessionPolicy)] : [],
+    };
+  }
+  const ask = (principal: string, caller: RoleSessionPrincipal) => decideAssumeRole(trust({ Effect: 'Allow', Principal: { AWS: principal }, Action: 'sts:AssumeRole' }), {
+    action: 'sts:AssumeRole', roleArn: ROLE, roleAccountId: ACCOUNT, context: assumeRoleContext({}, { roleSessionName: 's2' }),
+    caller: { kind: 'AWS', arn: caller.arn, accountId: ACCOUNT, user: caller },
+  });
+
+  it('the role ARN names every session of the role, without an identity Allow', () => {
+    expect(ask(X_ARN, session())).toEqual({ verdict: 'Allowed', explanation: "allowed by statement 0 of the trust policy (it names the role the caller is a session of, so the session's permissions boundary and session policies must allow it too)" });
+    // Another role's ARN does not.
+    expect(ask(`arn:aws:iam::${ACCOUNT}:role/app/y`, session()).verdict).toBe('ImplicitlyDenied');
+  });
+
+  it('through the role ARN, the session\'s boundary and session policies limit it', () => {
+    expect(ask(X_ARN, session({ boundary: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: '*' }] }))).toEqual({
+      verdict: 'ImplicitlyDenied',
+      explanation: "implicit deny: the session's permissions boundary b does not allow sts:AssumeRole on arn:aws:iam::123456789012:role/reader (allowed by statement 0 of the trust policy (it names the role the caller is a session of, so the session's permissions boundary and session policies must allow it too))",
+    });
+    expect(ask(X_ARN, session({ sessionPolicy: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: '*' }] })).verdict).toBe('ImplicitlyDenied');
+    expect(ask(X_ARN, session({ boundary: [ALLOW_ASSUME], sessionPolicy: [ALLOW_ASSUME] })).verdict).toBe('Allowed');
+  });
+
+  it('the session ARN grants it directly: no limit from the boundary or session policies', () => {
+    expect(ask(SESSION_ARN, session({ boundary: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: '*' }], sessionPolicy: [] })).verdict).toBe('Allowed');
+    // Another session of the same role is not named.
+    expect(ask(`arn:aws:sts::${ACCOUNT}:assumed-role/x/other`, session()).verdict).toBe('ImplicitlyDenied');
+  });
+
+  it('the account root: the session\'s own policies must allow it', () => {
+    expect(ask(`arn:aws:iam::${ACCOUNT}:root`, session()).verdict).toBe('ImplicitlyDenied');
+    expect(ask(`arn:aws:iam::${ACCOUNT}:root`, session({ identity: allowAssume.Statement as unknown[] })).verdict).toBe('Allowed');
+    expect(ask(`arn:aws:iam::${ACCOUNT}:root`, session({ identity: [ALLOW_ASSUME], sessionPolicy: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: '*' }] })).verdict).toBe('ImplicitlyDenied');
+  });
+
+  it('an explicit Deny in the session\'s policies wins over the role ARN', () => {
+    expect(ask(X_ARN, session({ identity: [DENY_ASSUME] })).verdict).toBe('ExplicitlyDenied');
   });
 });

@@ -36,6 +36,12 @@ export interface RoleDefinition {
   /** Inline policies first, then managed ones, each in the stack's order. */
   readonly identityPolicies: readonly NamedPolicy[];
   readonly permissionsBoundary?: NamedPolicy;
+  /**
+   * A customer managed policy of the stack (an `aws_iam_policy`; the role's account) by ARN, as a
+   * session policy: what AssumeRole's `PolicyArns` may name. Undefined for any other ARN, and
+   * for a policy whose document the gateway cannot read.
+   */
+  readonly managedPolicy?: (arn: string) => NamedPolicy | undefined;
 }
 
 const ROLE_TYPES = ['aws_iam_role', 'aws_iam_role_policy', 'aws_iam_role_policy_attachment'];
@@ -203,7 +209,18 @@ export function loadRoles(tf: TerraformJson, refs: References, accountId: string
       assumeRolePolicy,
       identityPolicies: [...(inline.get(role.name) ?? []).map((load) => load()), ...own, ...managedPolicies],
       ...(permissionsBoundary ? { permissionsBoundary } : {}),
+      managedPolicy,
     };
+  };
+  const managedPolicy = (arn: string): NamedPolicy | undefined => {
+    const policy = managedByArn.get(arn);
+    if (!policy) return undefined;
+    try {
+      return { name: policy.name, source: 'session policy', address: `aws_iam_policy.${policy.address}`, document: policy.document() };
+    } catch (error) {
+      if (error instanceof StackLoadError) return undefined;
+      throw error;
+    }
   };
   const { onRoleError } = options;
   if (!onRoleError) return roles.map(build);

@@ -21,7 +21,9 @@ import { MalformedResponse, toHttpResponse, type HttpResponse } from './response
 import { Router } from './route';
 import { randomChunk } from './random-pool';
 import { checkRequestPath } from './request-path';
+import { accountIdentities } from './account-identities';
 import { SessionCallers } from './session-callers';
+import type { SessionClaims } from './session-tokens';
 import { verifySignature } from './verify-signature';
 
 /** API Gateway's payload quota for HTTP APIs. */
@@ -60,6 +62,12 @@ export interface GatewayOptions {
   readonly onDenied?: (denial: Denial) => void;
   /** The key session tokens are sealed with (session-tokens.ts); without it, `ASIA…` keys are refused. */
   readonly sessionKey?: Buffer;
+  /**
+   * Keys of the other accounts' local identities (account-identities.ts), by profile name, for
+   * the profiles asked (those `keys` lacks); called whenever a stack is served, so an account a
+   * reloaded stack newly trusts gets its key. Without it, only `keys` is searched.
+   */
+  readonly accountKeys?: (profiles: readonly string[]) => ReadonlyMap<string, InvokerKey>;
 }
 
 /** A request the caller's policies did not allow, explained. */
@@ -113,9 +121,12 @@ interface Served {
   readonly router: Router;
   readonly permissions: InvokePermissions;
   readonly byAccessKey: ReadonlyMap<string, { invoker: InvokerDefinition; key: InvokerKey }>;
-  /** Assumed-role sessions of the stack's roles, when the gateway has a session key. */
+  /** Sessions of the stack's roles and users, when the gateway has a session key. */
   readonly sessions?: SessionCallers;
 }
+
+/** The options servedOf reads. */
+type ServedOptions = Pick<GatewayOptions, 'sessionKey' | 'accountKeys' | 'log'>;
 
 export class LocalGateway {
   private readonly server: http.Server;
@@ -127,7 +138,7 @@ export class LocalGateway {
   constructor(private readonly options: GatewayOptions) {
     const { stack } = options;
     this.now = options.now ?? (() => new Date());
-    this.served = servedOf(stack, options.keys, options.sessionKey);
+    this.served = servedOf(stack, options.keys, options);
     this.authorizer = new Authorizer({
       onInvalidPolicies: (principal, problems) => {
         const invoker = this.served.stack.invokers.find((i) => i.principal === principal)?.name ?? principal.arn;
@@ -182,7 +193,7 @@ export class LocalGateway {
    * place), the invoker's processes are replaced (LambdaInvoker.reload).
    */
   update(stack: LoadedStack, keys: ReadonlyMap<string, InvokerKey>, options: { readonly reloadFunction?: boolean } = {}): void {
-    const next = servedOf(stack, keys, this.options.sessionKey);
+    const next = servedOf(stack, keys, this.options);
     const integrationChanged = JSON.stringify(stack.integration) !== JSON.stringify(this.served.stack.integration);
     this.served = next;
     if (integrationChanged || options.reloadFunction) this.invoker.reload(stack.integration);
@@ -192,15 +203,17 @@ export class LocalGateway {
 
   /**
    * Who signs with `accessKeyId` (and `sessionToken`), as the gateway would authenticate it: an
-   * invoker's long-term key, or a session of a role of the stack (the local STS, sts-server.ts,
-   * verifies its callers with this). Throws errors.expiredToken() for an expired session.
+   * invoker's long-term key, another account's local identity (account-identities.ts), or a
+   * session the local STS issued, of a role or a user (the STS, sts-server.ts, verifies its
+   * callers with this; `claims` are the session's, for role chaining). Throws
+   * errors.expiredToken() for an expired session.
    */
-  callerOf(accessKeyId: string, sessionToken: string | undefined, now: Date): { readonly principal: Principal; readonly secretAccessKey: string; readonly sessionToken?: string } | undefined {
+  callerOf(accessKeyId: string, sessionToken: string | undefined, now: Date): { readonly principal: Principal; readonly secretAccessKey: string; readonly sessionToken?: string; readonly claims?: SessionClaims } | undefined {
     const served = this.served;
     const entry = served.byAccessKey.get(accessKeyId);
     if (entry) return { principal: entry.invoker.principal, secretAccessKey: entry.key.secretAccessKey };
     const session = served.sessions?.resolve(accessKeyId, sessionToken, now);
-    return session && { principal: session.principal, secretAccessKey: session.secretAccessKey, sessionToken };
+    return session && { principal: session.principal, secretAccessKey: session.secretAccessKey, sessionToken, claims: session.claims };
   }
 
   /**
@@ -371,10 +384,7 @@ export class LocalGateway {
       },
     );
     if (!verified) throw errors.missingAuthentication();
-    if (session) {
-      const { principal } = session;
-      return { name: `assumed-role/${principal.roleName}/${principal.sessionName}`, principal, accessKeyId: verified.accessKeyId };
-    }
+    if (session) return { name: session.name, principal: session.principal, accessKeyId: verified.accessKeyId };
     const entry = served.byAccessKey.get(verified.accessKeyId);
     if (!entry) throw errors.unknownAccessKey();
     return { name: entry.invoker.name, principal: entry.invoker.principal, accessKeyId: verified.accessKeyId };
@@ -563,14 +573,29 @@ export class LocalGateway {
   }
 }
 
-/** The pieces update() swaps in, built from `stack`: an invoker without a key in `keys` has no way in. */
-function servedOf(stack: LoadedStack, keys: ReadonlyMap<string, InvokerKey>, sessionKey?: Buffer): Served {
+/**
+ * The pieces update() swaps in, built from `stack`: an invoker without a key in `keys` has no way
+ * in. The other accounts' identities are callers too (their profile names cannot be an invoker's:
+ * `account-<12 digits>`), with keys from `keys` or options.accountKeys.
+ */
+function servedOf(stack: LoadedStack, keys: ReadonlyMap<string, InvokerKey>, options: ServedOptions): Served {
   const byAccessKey = new Map<string, { invoker: InvokerDefinition; key: InvokerKey }>();
-  for (const invoker of stack.invokers) {
-    const key = keys.get(invoker.name);
+  const accounts = accountIdentities(stack.roles ?? [], stack.accountId);
+  const missing = accounts.map((a) => a.name).filter((name) => !keys.has(name));
+  let accountKeys: ReadonlyMap<string, InvokerKey> = new Map();
+  if (missing.length > 0 && options.accountKeys) {
+    try {
+      accountKeys = options.accountKeys(missing);
+    } catch (error) {
+      // The credentials file could not take them: those accounts have no way in, the rest serves.
+      options.log?.(JSON.stringify({ warning: `no keys for ${missing.join(', ')}: ${error instanceof Error ? error.message : String(error)}` }));
+    }
+  }
+  for (const invoker of [...stack.invokers, ...accounts]) {
+    const key = keys.get(invoker.name) ?? accountKeys.get(invoker.name);
     if (key) byAccessKey.set(key.accessKeyId, { invoker, key });
   }
-  const sessions = sessionKey && new SessionCallers(sessionKey, stack.roles ?? []);
+  const sessions = options.sessionKey && new SessionCallers(options.sessionKey, stack.roles ?? [], [...stack.invokers, ...accounts]);
   return { stack, router: new Router(stack.routes), permissions: new InvokePermissions(stack), byAccessKey, ...(sessions ? { sessions } : {}) };
 }
 

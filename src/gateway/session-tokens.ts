@@ -1,7 +1,8 @@
 /**
  * Temporary credentials of the local STS: an `ASIA…` access key id, a secret access key and a
- * session token. The token is self-contained: the session's claims (role, session name, times,
- * session policies, tags, source identity) and its secret access key, sealed with AES-256-GCM
+ * session token. The token is self-contained: the session's claims (a role session's role,
+ * session name, times, session policies, tags, source identity; a user session's user and
+ * times) and its secret access key, sealed with AES-256-GCM
  * under a 32-byte key kept beside the credentials file (`session-key`, mode 0600, in the
  * git-ignored `.iam-http-api/`). So the gateway needs no session store: it opens the token to
  * recover the secret it verifies the signature with, and GCM's tag proves the token was issued
@@ -14,8 +15,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PolicyDocument } from '../iam/principal';
 
-/** What a session is: the claims sealed into its token. */
-export interface SessionClaims {
+/**
+ * What a session is: the claims sealed into its token. Two kinds: a role session (AssumeRole,
+ * AssumeRoleWithWebIdentity) and an IAM user's own session (GetSessionToken). Tokens minted
+ * before `kind` existed have none and are role sessions.
+ */
+export type SessionClaims = RoleSessionClaims | UserSessionClaims;
+
+/** A session of a role (AssumeRole*). */
+export interface RoleSessionClaims {
+  /** Absent in tokens minted before user sessions existed: those are role sessions too. */
+  readonly kind?: 'role';
   readonly roleArn: string;
   readonly sessionName: string;
   /** ms since the epoch. */
@@ -24,9 +34,22 @@ export interface SessionClaims {
   readonly expiresAt: number;
   /** Session policies passed to AssumeRole (`Policy`, and `PolicyArns` resolved to documents). */
   readonly sessionPolicies: readonly { readonly name: string; readonly document: PolicyDocument }[];
-  /** Session tags (they win over the role's tags of the same key). */
+  /** Session tags (they win over the role's tags of the same key), inherited transitive ones included. */
   readonly tags: Readonly<Record<string, string>>;
+  /** Keys of `tags` that pass on to a session this one assumes (role chaining). */
+  readonly transitiveTagKeys?: readonly string[];
   readonly sourceIdentity?: string;
+}
+
+/** An IAM user's session (GetSessionToken): the user itself, with temporary credentials. */
+export interface UserSessionClaims {
+  readonly kind: 'user';
+  /** `arn:aws:iam::<account>:user<path><name>`. */
+  readonly userArn: string;
+  /** ms since the epoch. */
+  readonly issuedAt: number;
+  /** ms since the epoch. */
+  readonly expiresAt: number;
 }
 
 export interface SessionCredentials {
@@ -97,6 +120,9 @@ export function openSession(key: Buffer, accessKeyId: string, token: string, now
   }
   const { secretAccessKey, ...claims } = payload as SessionClaims & { secretAccessKey: string };
   if (typeof secretAccessKey !== 'string' || typeof claims.expiresAt !== 'number') return { ok: false, reason: 'invalid' };
+  // Only the kinds this version knows: a user session names its user, a role session its role.
+  const known = claims.kind === 'user' ? typeof claims.userArn === 'string' : (claims.kind === undefined || claims.kind === 'role') && typeof claims.roleArn === 'string';
+  if (!known) return { ok: false, reason: 'invalid' };
   if (now.getTime() >= claims.expiresAt) return { ok: false, reason: 'expired' };
   return { ok: true, claims, secretAccessKey };
 }

@@ -75,6 +75,10 @@ export interface AssumeRoleRequest {
   readonly durationSeconds?: number;
   readonly policy?: PolicyDocument;
   readonly tags: Readonly<Record<string, string>>;
+  /** `TransitiveTagKeys.member.N`: keys of `tags` (case-insensitively) that pass on in a role chain. */
+  readonly transitiveTagKeys: readonly string[];
+  /** `PolicyArns.member.N.arn`: managed session policies, by ARN, in order. */
+  readonly policyArns: readonly string[];
   readonly externalId?: string;
   readonly sourceIdentity?: string;
 }
@@ -124,6 +128,15 @@ export function parseAssumeRole(parameters: ReadonlyMap<string, string>): Assume
   const sourceIdentity = parameters.get('SourceIdentity');
   check('sourceIdentity', sourceIdentity, { min: 2, max: 64, pattern: SOURCE_IDENTITY_PATTERN });
 
+  // PolicyArns.member.N.arn, N from 1: at most 10, each 20–2048 characters [api-ref].
+  const policyArns = members(parameters, 'PolicyArns', '.arn');
+  if (policyArns.length > 10) problems.push(`Value '[${policyArns.length} policy ARNs]' at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to 10`);
+  policyArns.forEach(([n, arn]) => check(`policyArns.${n}.member.arn`, arn, { required: true, min: 20, max: 2048 }));
+  // TransitiveTagKeys.member.N: at most 50, each a tag key [api-ref].
+  const transitive = members(parameters, 'TransitiveTagKeys', '');
+  if (transitive.length > 50) problems.push(`Value '[${transitive.length} keys]' at 'transitiveTagKeys' failed to satisfy constraint: Member must have length less than or equal to 50`);
+  transitive.forEach(([n, key]) => check(`transitiveTagKeys.${n}.member`, key, { required: true, min: 1, max: 128, pattern: TAG_PATTERN, flags: 'u' }));
+
   // Tags.member.N.Key / Tags.member.N.Value, N from 1.
   const tags: Record<string, string> = Object.create(null) as Record<string, string>;
   const tagNumbers = new Set<number>();
@@ -146,6 +159,13 @@ export function parseAssumeRole(parameters: ReadonlyMap<string, string>): Assume
     }
   }
   if (problems.length > 0) throw validationError(problems);
+  const transitiveTagKeys = transitive.map(([, key]) => key as string);
+  for (const key of transitiveTagKeys) {
+    // [session-tags] our wording (AWS's text unconfirmed): a transitive key must be a tag of the request.
+    if (!Object.keys(tags).some((k) => k.toLowerCase() === key.toLowerCase())) {
+      throw new StsError(400, 'InvalidParameterValue', 'The specified transitive tag key must be included in the requested tags.');
+    }
+  }
 
   let policy: PolicyDocument | undefined;
   if (policyText !== undefined) {
@@ -163,9 +183,25 @@ export function parseAssumeRole(parameters: ReadonlyMap<string, string>): Assume
     ...(durationSeconds !== undefined ? { durationSeconds } : {}),
     ...(policy ? { policy } : {}),
     tags,
+    transitiveTagKeys,
+    policyArns: policyArns.map(([, arn]) => arn as string),
     ...(externalId !== undefined ? { externalId } : {}),
     ...(sourceIdentity !== undefined ? { sourceIdentity } : {}),
   };
+}
+
+/**
+ * The members of a Query-API list, `<name>.member.N<suffix>` with N from 1, in N's order: [N, value]
+ * (a gap in the numbering is read as AWS's SDKs never send one: the values present, in order).
+ */
+function members(parameters: ReadonlyMap<string, string>, name: string, suffix: string): [number, string | undefined][] {
+  const pattern = new RegExp(`^${name}\\.member\\.([1-9][0-9]*)${suffix.replace('.', '\\.')}$`);
+  const numbers = new Set<number>();
+  for (const key of parameters.keys()) {
+    const match = pattern.exec(key);
+    if (match) numbers.add(Number(match[1]));
+  }
+  return [...numbers].sort((a, b) => a - b).map((n) => [n, parameters.get(`${name}.member.${n}${suffix}`)]);
 }
 
 /** The role's limit, and the 1-hour limit of role chaining. [max-session] [chaining] */

@@ -1,16 +1,16 @@
 /**
  * A local AWS STS on 127.0.0.1 for the stack the gateway serves: AWS's Query API (API version
  * 2011-06-15; a form-encoded POST, or GET with a query string), signed with SigV4 for service
- * `sts` in the stack's region. Callers are the user invokers (their long-term keys) and
- * sessions it issued (role chaining), both resolved by the gateway (LocalGateway.callerOf), so
+ * `sts` in the stack's region. Callers are the user invokers (their long-term keys), the other
+ * accounts' local identities (account-identities.ts) and sessions it issued (role chaining,
+ * GetSessionToken), all resolved by the gateway (LocalGateway.callerOf), so
  * a watch-mode reload of the stack applies here too.
  *
  * Actions:
  *  - AssumeRole: a role of the stack, decided with its trust policy and the caller's identity
- *    policies (trust-policy.ts); the session's credentials are minted with the gateway's
- *    session key (session-tokens.ts). Passing tags also needs sts:TagSession, a SourceIdentity
- *    sts:SetSourceIdentity, as in AWS. A role that is not in the stack is refused as AWS refuses
- *    one the caller may not assume (AccessDenied), so callers cannot probe for roles.
+ *    policies; session policies (Policy, PolicyArns), session tags with transitive keys in role
+ *    chains, PackedPolicySize (sts-assume-role.ts).
+ *  - GetSessionToken: an IAM user's own temporary credentials (sts-get-session-token.ts).
  *  - GetCallerIdentity: the caller's ARN, unique id and account (needs no permission in AWS).
  * Errors are AWS's XML (sts-xml.ts) with AWS's codes (sts-query.ts).
  */
@@ -18,15 +18,12 @@ import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Principal } from '../iam/principal';
-import { requestContext } from '../iam/request-context';
-import { assumeRoleContext, decideAssumeRole, type TrustAction } from '../iam/trust-policy';
 import { GatewayError } from './errors';
-import type { RoleDefinition } from './load-roles';
-import type { LoadedStack } from './load-stack';
 import type { LocalGateway } from './server';
-import { mintSession } from './session-tokens';
-import { actionOf, assumeRoleDenied, checkDuration, missingAuthentication, parseAssumeRole, queryParameters, StsError, stsErrorOf } from './sts-query';
-import { assumeRoleXml, errorXml, getCallerIdentityXml } from './sts-xml';
+import { answerAssumeRole, type AssumeRoleCaller } from './sts-assume-role';
+import { getSessionToken, parseGetSessionToken } from './sts-get-session-token';
+import { actionOf, missingAuthentication, queryParameters, StsError, stsErrorOf } from './sts-query';
+import { errorXml, getCallerIdentityXml, getSessionTokenXml } from './sts-xml';
 import { stsAllowedOrigins, stsCorsHeaders, stsPreflight } from './sts-cors';
 import { verifySignature } from './verify-signature';
 import { answerWebIdentity, WEB_IDENTITY_ACTION, wellKnownDocument } from './sts-web-identity';
@@ -34,7 +31,7 @@ import { answerWebIdentity, WEB_IDENTITY_ACTION, wellKnownDocument } from './sts
 export const DEFAULT_STS_PORT = 3001;
 /** STS requests are small; AssumeRole's largest parameter (Policy) is 2048 characters. */
 const MAX_BODY_BYTES = 64 * 1024;
-const ACTIONS = ['AssumeRole', 'GetCallerIdentity', WEB_IDENTITY_ACTION] as const;
+const ACTIONS = ['AssumeRole', 'GetCallerIdentity', 'GetSessionToken', WEB_IDENTITY_ACTION] as const;
 
 export interface StsServerOptions {
   /** The gateway whose stack (roles, invokers) and keys this STS serves. */
@@ -150,8 +147,10 @@ export class StsServer {
         return;
       }
       const principal = await this.authenticate(req, rawPath, rawQuery, body);
-      caller = principal.arn;
-      const xml = action === 'AssumeRole' ? this.assumeRole(principal, parameters, req, requestId) : this.getCallerIdentity(principal, requestId);
+      caller = principal.principal.arn;
+      const xml = action === 'AssumeRole' ? this.assumeRole(principal, parameters, req, requestId)
+        : action === 'GetSessionToken' ? getSessionTokenXml(getSessionToken(principal.principal, parseGetSessionToken(parameters), this.options.sessionKey, this.now()), requestId)
+          : this.getCallerIdentity(principal.principal, requestId);
       this.send(res, 200, xml, requestId);
       this.options.log?.(`sts ${action} ${caller} 200`);
     } catch (error) {
@@ -162,9 +161,10 @@ export class StsServer {
     }
   }
 
-  private async authenticate(req: http.IncomingMessage, rawPath: string, rawQuery: string, body: Buffer): Promise<Principal> {
+  /** The signer, and its session's claims when it signs with temporary credentials. */
+  private async authenticate(req: http.IncomingMessage, rawPath: string, rawQuery: string, body: Buffer): Promise<AssumeRoleCaller> {
     const { gateway } = this.options;
-    let principal: Principal | undefined;
+    let principal: AssumeRoleCaller | undefined;
     const verified = await verifySignature(
       { method: req.method ?? 'GET', rawPath, rawQuery, rawHeaders: req.rawHeaders, body },
       {
@@ -173,7 +173,7 @@ export class StsServer {
         now: this.now(),
         lookupCredentials: (accessKeyId, sessionToken) => {
           const found = gateway.callerOf(accessKeyId, sessionToken, this.now());
-          principal = found?.principal;
+          principal = found && { principal: found.principal, ...(found.claims ? { claims: found.claims } : {}) };
           return found && { secretAccessKey: found.secretAccessKey, ...(found.sessionToken !== undefined ? { sessionToken: found.sessionToken } : {}) };
         },
       },
@@ -187,64 +187,15 @@ export class StsServer {
     return getCallerIdentityXml({ arn: principal.arn, userId: principal.userId, account: principal.accountId }, requestId);
   }
 
-  private assumeRole(principal: Principal, parameters: ReadonlyMap<string, string>, req: http.IncomingMessage, requestId: string): string {
-    const request = parseAssumeRole(parameters);
-    const stack = this.options.gateway.stack;
-    const role = (stack.roles ?? []).find((r) => r.arn === request.roleArn);
-    if (!role) throw assumeRoleDenied(principal.arn, 'sts:AssumeRole', request.roleArn);
-    const now = this.now();
+  private assumeRole(caller: AssumeRoleCaller, parameters: ReadonlyMap<string, string>, req: http.IncomingMessage, requestId: string): string {
     const userAgent = req.headers['user-agent'];
-    const context = assumeRoleContext(
-      requestContext(principal, { sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''), now, region: stack.region, secureTransport: true, resourceAccount: role.accountId, ...(userAgent ? { userAgent } : {}) }),
-      { roleSessionName: request.roleSessionName, tags: request.tags, ...(request.externalId !== undefined ? { externalId: request.externalId } : {}), ...(request.sourceIdentity !== undefined ? { sourceIdentity: request.sourceIdentity } : {}) },
-    );
-    const actions: TrustAction[] = ['sts:AssumeRole'];
-    if (Object.keys(request.tags).length > 0) actions.push('sts:TagSession');
-    if (request.sourceIdentity !== undefined) actions.push('sts:SetSourceIdentity');
-    for (const action of actions) {
-      const decision = decideAssumeRole(role.assumeRolePolicy, {
-        action, roleArn: role.arn, roleAccountId: role.accountId, context,
-        caller: { kind: 'AWS', arn: principal.arn, accountId: principal.accountId, user: principal },
-      });
-      if (decision.verdict !== 'Allowed') {
-        this.options.log?.(`sts AssumeRole ${principal.arn} denied: ${decision.explanation}`);
-        throw assumeRoleDenied(principal.arn, action, role.arn);
-      }
-    }
-    const chained = principal.type === 'AssumedRole';
-    const durationSeconds = request.durationSeconds ?? 3600;
-    checkDuration(durationSeconds, role.maxSessionDurationSeconds, chained);
-    const credentials = mintSession(this.options.sessionKey, {
-      roleArn: role.arn,
-      sessionName: request.roleSessionName,
-      issuedAt: now.getTime(),
-      expiresAt: now.getTime() + durationSeconds * 1000,
-      sessionPolicies: request.policy ? [{ name: 'Policy', document: request.policy }] : [],
-      tags: request.tags,
-      ...(request.sourceIdentity !== undefined ? { sourceIdentity: request.sourceIdentity } : {}),
-    });
-    return assumeRoleXml(
-      credentials,
-      { assumedRoleId: `${role.roleId}:${request.roleSessionName}`, arn: `arn:aws:sts::${role.accountId}:assumed-role/${role.name}/${request.roleSessionName}` },
-      requestId,
-      request.sourceIdentity !== undefined ? { sourceIdentity: request.sourceIdentity } : {},
-    );
+    return answerAssumeRole(caller, parameters, {
+      stack: this.options.gateway.stack, sessionKey: this.options.sessionKey, now: this.now(),
+      sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''), ...(userAgent ? { userAgent } : {}),
+      ...(this.options.log ? { log: this.options.log } : {}),
+    }, requestId);
   }
 }
 
-/**
- * For the banner: each role of the stack and the user invokers whose AssumeRole (with a plain
- * session name, no tags, no ExternalId) the trust policy and their identity policies allow.
- */
-export function whoMayAssume(stack: LoadedStack, now: Date = new Date()): { readonly role: RoleDefinition; readonly invokers: readonly string[] }[] {
-  return (stack.roles ?? []).map((role) => ({
-    role,
-    invokers: stack.invokers.filter((invoker) => {
-      const context = assumeRoleContext(requestContext(invoker.principal, { sourceIp: '127.0.0.1', now, region: stack.region, secureTransport: true, resourceAccount: role.accountId }), { roleSessionName: 'session' });
-      return decideAssumeRole(role.assumeRolePolicy, {
-        action: 'sts:AssumeRole', roleArn: role.arn, roleAccountId: role.accountId, context,
-        caller: { kind: 'AWS', arn: invoker.principal.arn, accountId: invoker.principal.accountId, user: invoker.principal },
-      }).verdict === 'Allowed';
-    }).map((invoker) => invoker.name),
-  }));
-}
+/** For the banner and gateway.json: who may assume each role (who-may-assume.ts). */
+export { whoMayAssume } from './who-may-assume';

@@ -32,26 +32,38 @@ export function isoSeconds(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-export function assumeRoleXml(
-  credentials: SessionCredentials,
-  user: { readonly assumedRoleId: string; readonly arn: string },
-  requestId: string,
-  extra: { readonly sourceIdentity?: string } = {},
-): string {
-  return response('AssumeRole', [
+function credentialsXml(credentials: SessionCredentials): string[] {
+  return [
     '    <Credentials>',
     `      ${element('AccessKeyId', xmlEscape(credentials.accessKeyId))}`,
     `      ${element('SecretAccessKey', xmlEscape(credentials.secretAccessKey))}`,
     `      ${element('SessionToken', xmlEscape(credentials.sessionToken))}`,
     `      ${element('Expiration', isoSeconds(credentials.expiration))}`,
     '    </Credentials>',
+  ];
+}
+
+export function assumeRoleXml(
+  credentials: SessionCredentials,
+  user: { readonly assumedRoleId: string; readonly arn: string },
+  requestId: string,
+  extra: { readonly sourceIdentity?: string; readonly packedPolicySize?: number } = {},
+): string {
+  return response('AssumeRole', [
+    ...credentialsXml(credentials),
     '    <AssumedRoleUser>',
     `      ${element('AssumedRoleId', xmlEscape(user.assumedRoleId))}`,
     `      ${element('Arn', xmlEscape(user.arn))}`,
     '    </AssumedRoleUser>',
     // AWS sends PackedPolicySize only with session policies or tags; it is a percentage of the limit.
+    ...(extra.packedPolicySize !== undefined ? [`    ${element('PackedPolicySize', String(extra.packedPolicySize))}`] : []),
     ...(extra.sourceIdentity !== undefined ? [`    ${element('SourceIdentity', xmlEscape(extra.sourceIdentity))}`] : []),
   ].map((line) => `${line}\n`).join(''), requestId);
+}
+
+/** GetSessionToken's answer: the credentials only (API Reference, GetSessionToken, example). */
+export function getSessionTokenXml(credentials: SessionCredentials, requestId: string): string {
+  return response('GetSessionToken', credentialsXml(credentials).map((line) => `${line}\n`).join(''), requestId);
 }
 
 export function getCallerIdentityXml(identity: { readonly arn: string; readonly userId: string; readonly account: string }, requestId: string): string {

@@ -27,13 +27,26 @@
  * A `Service` principal (`lambda.amazonaws.com`) or a `Federated` provider is allowed by a
  * trust statement naming it; it has no identity policy here.
  *
+ * Role chaining [role-principal]: a caller that is a session of role X
+ * (`arn:aws:sts::<acct>:assumed-role/X/<session>`) is named by its session ARN, and also by X's
+ * role ARN, with a difference (IAM User Guide, "Policy evaluation logic",
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html):
+ * "IAM role – Resource-based policies that grant permissions to an IAM role ARN are limited by an
+ * implicit deny in a permissions boundary or session policy"; "IAM role session – ... resource-
+ * based policies that grant permissions to an IAM role session ARN grant permissions directly to
+ * the assumed role session. Permissions granted directly to a session are not limited by an
+ * implicit deny in an identity-based policy, a permissions boundary, or session policy"; and the
+ * Principal page, "IAM role principals": "When you specify a role principal in a resource-based
+ * policy, the effective permissions for the principal are limited by any policy types that limit
+ * permissions for the role. This includes session policies and permissions boundaries."
+ *
  * `Principal` values are matched exactly: "You cannot use a wildcard to match part of a
  * principal name or ARN" (Principal page); only the whole value `*` means everyone.
  */
 import { evaluateCondition } from './conditions';
 import { compilePrincipal, decide, type ContextValue, type Decision, type RequestContext } from './decide';
 import { compilePolicy, type CompiledStatement } from './parse-policy';
-import type { NamedPolicy, PolicyDocument, Principal } from './principal';
+import type { NamedPolicy, PolicyDocument, Principal, RoleSessionPrincipal } from './principal';
 import { contextLookup, type ContextLookup } from './request-context';
 import { and, type Tri } from './tri-state';
 
@@ -68,8 +81,13 @@ export interface TrustDecision {
   readonly explanation: string;
 }
 
-/** How a statement's Principal names the caller. */
-type PrincipalMatch = 'none' | 'account' | 'principal';
+/**
+ * How a statement's Principal names the caller: not at all, through its account, through the
+ * role a session is of (role chaining), or the caller itself (user ARN, session ARN, `*`).
+ */
+type PrincipalMatch = 'none' | 'account' | 'role' | 'principal';
+
+const MATCH_RANK: Readonly<Record<PrincipalMatch, number>> = { none: 0, account: 1, role: 2, principal: 3 };
 
 const TRUST_ELEMENTS = new Set(['Sid', 'Effect', 'Action', 'NotAction', 'Condition', 'Principal', 'NotPrincipal']);
 
@@ -133,7 +151,10 @@ function matchPrincipal(element: unknown, caller: TrustCaller): PrincipalMatch {
     if (value === '*') return 'principal';
     if (caller.kind === 'AWS') {
       if (value === caller.arn) return 'principal';
-      if (value === caller.accountId || value === `arn:aws:iam::${caller.accountId}:root`) best = 'account';
+      // A session of role X is named by X's ARN too, limited by the session's boundary and
+      // session policies [role-principal]; only the account root or 12-digit id names the account.
+      if (caller.user?.type === 'AssumedRole' && value === caller.user.roleArn) best = 'role';
+      else if ((value === caller.accountId || value === `arn:aws:iam::${caller.accountId}:root`) && best === 'none') best = 'account';
     } else if (caller.kind === 'Service' ? value === caller.service : value === caller.provider) {
       return 'principal';
     }
@@ -158,7 +179,7 @@ function describe(statement: CompiledStatement): string {
  * the caller only through its account (or the caller is in another account): then the caller's
  * identity policies must allow the action on the role too (decideAssumeRole).
  */
-export function evaluateTrustPolicy(document: PolicyDocument, request: TrustRequest): TrustDecision & { readonly needsIdentityAllow: boolean } {
+export function evaluateTrustPolicy(document: PolicyDocument, request: TrustRequest): TrustDecision & { readonly needsIdentityAllow: boolean; readonly needsSessionAllow?: boolean } {
   const trust = compileTrust(document, request.roleArn);
   if (trust.errors.length > 0) {
     return { verdict: 'ImplicitlyDenied', needsIdentityAllow: false, explanation: `implicit deny: the trust policy is invalid and allows nothing (${trust.errors[0]})` };
@@ -172,16 +193,19 @@ export function evaluateTrustPolicy(document: PolicyDocument, request: TrustRequ
     if (compiled.effect === 'Deny' && applies !== false) {
       return { verdict: 'ExplicitlyDenied', needsIdentityAllow: false, explanation: `explicit deny: ${describe(compiled)} denies ${request.action} on ${request.roleArn}` };
     }
-    if (compiled.effect === 'Allow' && applies === true && (!allowedBy || (allowedBy.match === 'account' && match === 'principal'))) allowedBy = { statement: compiled, match };
+    if (compiled.effect === 'Allow' && applies === true && (!allowedBy || MATCH_RANK[match] > MATCH_RANK[allowedBy.match])) allowedBy = { statement: compiled, match };
   }
   if (!allowedBy) {
     return { verdict: 'ImplicitlyDenied', needsIdentityAllow: false, explanation: `implicit deny: no statement of the trust policy allows ${callerName(request.caller)} to ${request.action} on ${request.roleArn}` };
   }
   const crossAccount = request.caller.kind === 'AWS' && request.caller.accountId !== request.roleAccountId;
+  const why = allowedBy.match === 'account' ? ' (it names the account, so the caller\'s identity policies must allow it too)'
+    : allowedBy.match === 'role' ? ' (it names the role the caller is a session of, so the session\'s permissions boundary and session policies must allow it too)' : '';
   return {
     verdict: 'Allowed',
     needsIdentityAllow: request.caller.kind === 'AWS' && (allowedBy.match === 'account' || crossAccount),
-    explanation: `allowed by ${describe(allowedBy.statement)}${allowedBy.match === 'account' ? ' (it names the account, so the caller\'s identity policies must allow it too)' : ''}`,
+    ...(allowedBy.match === 'role' ? { needsSessionAllow: true } : {}),
+    explanation: `allowed by ${describe(allowedBy.statement)}${why}`,
   };
 }
 
@@ -203,12 +227,40 @@ export function decideAssumeRole(document: PolicyDocument, request: TrustRequest
     if (identity.verdict === 'ExplicitlyDenied') return { verdict: 'ExplicitlyDenied', explanation: identity.explanation };
   }
   if (trust.verdict !== 'Allowed') return { verdict: trust.verdict, explanation: trust.explanation };
+  if (!trust.needsIdentityAllow && trust.needsSessionAllow && user?.type === 'AssumedRole') {
+    // [role-principal]: only the boundary and the session policies limit what the trust policy grants.
+    const limits = sessionLimits(user, request);
+    if (limits) return { verdict: 'ImplicitlyDenied', explanation: `${limits} (${trust.explanation})` };
+  }
   if (!trust.needsIdentityAllow) return { verdict: 'Allowed', explanation: trust.explanation };
   if (!identity) {
     return { verdict: 'ImplicitlyDenied', explanation: `implicit deny: ${trust.explanation}, and the caller has no identity policy here` };
   }
   if (identity.verdict !== 'Allowed') return { verdict: 'ImplicitlyDenied', explanation: `${identity.explanation} (the trust policy allows only through the account: ${trust.explanation})` };
   return { verdict: 'Allowed', explanation: `${trust.explanation}; ${identity.explanation}` };
+}
+
+/**
+ * Why the session's permissions boundary or session policies do not allow `request.action` on
+ * the role (an implicit deny there), or undefined when they allow it or the session has none.
+ * Each is decided as the only policy of a principal otherwise like the session, so explicit
+ * denies (already decided by the caller's full decision) are not the question here.
+ */
+function sessionLimits(session: RoleSessionPrincipal, request: TrustRequest): string | undefined {
+  const ask = (policies: readonly NamedPolicy[]): Decision => {
+    const only: RoleSessionPrincipal = { ...session, identityPolicies: policies, sessionPolicies: [] };
+    delete (only as { permissionsBoundary?: NamedPolicy }).permissionsBoundary;
+    compilePrincipal(only);
+    return decide(only, { action: request.action, resource: request.roleArn, context: request.context });
+  };
+  if (session.permissionsBoundary) {
+    const boundary = ask([session.permissionsBoundary]);
+    if (boundary.verdict !== 'Allowed') return `implicit deny: the session's permissions boundary ${session.permissionsBoundary.name} does not allow ${request.action} on ${request.roleArn}`;
+  }
+  if (session.sessionPolicies.length > 0 && ask(session.sessionPolicies).verdict !== 'Allowed') {
+    return `implicit deny: no session policy of the caller allows ${request.action} on ${request.roleArn}`;
+  }
+  return undefined;
 }
 
 /** Context keys of an STS AssumeRole request, added to the caller's (request-context.ts). */

@@ -175,11 +175,43 @@ describe('resolveConfig role invokers', () => {
     [role({ assumableBy: { githubOidc: { repository: 'org/repo', branch: 'main', environment: 'prod' } } }), `${AT}.assumableBy.githubOidc: give branch or environment, not both; a job that uses an environment gets a token whose subject names the environment, not the branch`],
     [role({ assumableBy: { githubOidc: { repository: 'org/repo', branch: 'has space' } } }), `${AT}.assumableBy.githubOidc.branch: "has space" is not allowed; give a branch name such as "main" (letters, digits and ._/+-, * as a wildcard)`],
     [role({ assumableBy: { githubOidc: { repository: 'org/repo', environment: 'a:b' } } }), `${AT}.assumableBy.githubOidc.environment: "a:b" is not allowed; give a GitHub environment name such as "prod" (letters, digits and ._-)`],
-    [role({ assumableBy: { githubOidc: { repository: 'org/repo', repo: 'org/repo' } } }), `${AT}.assumableBy.githubOidc.repo: unknown setting; allowed here: repository, branch, environment`],
+    [role({ assumableBy: { githubOidc: { repository: 'org/repo', repo: 'org/repo' } } }), `${AT}.assumableBy.githubOidc.repo: unknown setting; allowed here: repository, branch, environment, providerArn`],
+    [role({ assumableBy: { githubOidc: { repository: 'org/repo', providerArn: 'arn:aws:iam::123456789012:oidc-provider/accounts.google.com' } } }), `${AT}.assumableBy.githubOidc.providerArn: "arn:aws:iam::123456789012:oidc-provider/accounts.google.com" is not the ARN of an IAM OIDC provider for token.actions.githubusercontent.com; use "arn:aws:iam::<12-digit account id>:oidc-provider/token.actions.githubusercontent.com", or leave it out to have the stack create the provider`],
+    [role({ assumableBy: { githubOidc: { repository: 'org/repo', providerArn: 'arn:aws:iam::12345:oidc-provider/token.actions.githubusercontent.com' } } }), `${AT}.assumableBy.githubOidc.providerArn: "arn:aws:iam::12345:oidc-provider/token.actions.githubusercontent.com" is not the ARN of an IAM OIDC provider for token.actions.githubusercontent.com; use "arn:aws:iam::<12-digit account id>:oidc-provider/token.actions.githubusercontent.com", or leave it out to have the stack create the provider`],
+    [role({ assumableBy: { githubOidc: { repository: 'org/repo', providerArn: 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com/my-enterprise' } } }), `${AT}.assumableBy.githubOidc.providerArn: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com/my-enterprise" is not the ARN of an IAM OIDC provider for token.actions.githubusercontent.com; use "arn:aws:iam::<12-digit account id>:oidc-provider/token.actions.githubusercontent.com", or leave it out to have the stack create the provider`],
+    [role({ assumableBy: { githubOidc: { repository: 'org/repo', providerArn: 'https://token.actions.githubusercontent.com' } } }), `${AT}.assumableBy.githubOidc.providerArn: "https://token.actions.githubusercontent.com" is not the ARN of an IAM OIDC provider for token.actions.githubusercontent.com; use "arn:aws:iam::<12-digit account id>:oidc-provider/token.actions.githubusercontent.com", or leave it out to have the stack create the provider`],
+    [role({ assumableBy: { githubOidc: { repository: 'org/repo', providerArn: 42 } } }), `${AT}.assumableBy.githubOidc.providerArn: 42 is not the ARN of an IAM OIDC provider for token.actions.githubusercontent.com; use "arn:aws:iam::<12-digit account id>:oidc-provider/token.actions.githubusercontent.com", or leave it out to have the stack create the provider`],
     [role({ maxSessionDurationSeconds: 3599 }), `${AT}.maxSessionDurationSeconds: 3599 is not allowed; use a whole number from 3600 to 43200 (IAM's range for a role's maximum session; default 3600)`],
     [role({ maxSessionDurationSeconds: 43201 }), `${AT}.maxSessionDurationSeconds: 43201 is not allowed; use a whole number from 3600 to 43200 (IAM's range for a role's maximum session; default 3600)`],
+    [role({ maxSessionDurationSeconds: 7200.5 }), `${AT}.maxSessionDurationSeconds: 7200.5 is not allowed; use a whole number from 3600 to 43200 (IAM's range for a role's maximum session; default 3600)`],
+    [role({ maxSessionDurationSeconds: '7200' }), `${AT}.maxSessionDurationSeconds: "7200" is not allowed; use a whole number from 3600 to 43200 (IAM's range for a role's maximum session; default 3600)`],
   ])('%j', (deployer, message) => {
     expect(problemsOf(withRole(deployer))).toEqual([message]);
+  });
+
+  it('accepts an existing GitHub OIDC provider by ARN, in every partition', () => {
+    for (const arn of [
+      'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com',
+      'arn:aws-cn:iam::123456789012:oidc-provider/token.actions.githubusercontent.com',
+      'arn:aws-us-gov:iam::123456789012:oidc-provider/token.actions.githubusercontent.com',
+    ]) {
+      const deployer = role({ assumableBy: { githubOidc: { repository: 'org/repo', branch: 'main', providerArn: arn } } });
+      expect(resolveConfig(withRole(deployer))[0].invokers.deployer).toEqual(deployer);
+    }
+  });
+
+  it('makes the roles of one stack agree on the GitHub OIDC provider: all the same providerArn, or none', () => {
+    const arn = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com';
+    const gh = (providerArn?: string) => role({ assumableBy: { githubOidc: { repository: 'org/repo', ...(providerArn ? { providerArn } : {}) } } });
+    expect(resolveConfig({ invokers: { ...users, a: gh(arn), b: gh(arn), c: gh(), d: gh() }, environments: { dev: { invokers: { ...users, a: gh(arn), b: gh(arn) } } } })).toHaveLength(1);
+    expect(problemsOf({ environments: { dev: { invokers: { ...users, a: gh(), b: gh(arn) } } } })).toEqual([
+      `environments.dev.invokers.b.assumableBy.githubOidc.providerArn: "${arn}" differs from role invoker "a", which creates the provider (no providerArn); the roles of one stack share one GitHub OIDC provider (IAM allows one per URL per account): give them all the same providerArn, or none`,
+    ]);
+    const other = 'arn:aws:iam::210987654321:oidc-provider/token.actions.githubusercontent.com';
+    expect(problemsOf({ invokers: { ...users, a: gh(arn), b: gh(other), c: gh() } })).toEqual([
+      `invokers.b.assumableBy.githubOidc.providerArn: "${other}" differs from role invoker "a", which references "${arn}"; the roles of one stack share one GitHub OIDC provider (IAM allows one per URL per account): give them all the same providerArn, or none`,
+      `invokers.c.assumableBy.githubOidc.providerArn: nothing differs from role invoker "a", which references "${arn}"; the roles of one stack share one GitHub OIDC provider (IAM allows one per URL per account): give them all the same providerArn, or none`,
+    ]);
   });
 
   it('refuses a role as the invoker a role is assumable by', () => {
@@ -198,5 +230,43 @@ describe('resolveConfig role invokers', () => {
     const [dev, prod] = resolveConfig(config);
     expect(dev.invokers.deployer).toEqual({ kind: 'role', allow: ['GET /*'], assumableBy: { invokers: ['admin'] }, maxSessionDurationSeconds: 3600 });
     expect(Object.values(prod.invokers).every((i) => i.kind === undefined)).toBe(true);
+  });
+});
+
+describe('resolveConfig generated IAM names', () => {
+  // 32 + 1 + 16 = 49 characters of prefix, and a dash: 14 left for an invoker name within IAM's 64.
+  const project = 'p'.repeat(32);
+  const environment = 'e'.repeat(16);
+  const prefix = `${project}-${environment}`;
+
+  it('accepts the longest project and environment names with an invoker name that fits exactly', () => {
+    const invokers = { ['v'.repeat(14)]: { allow: ['GET /*'] }, ['r'.repeat(14)]: { kind: 'role', allow: ['GET /*'], assumableBy: { services: ['lambda.amazonaws.com'] } } };
+    const [stack] = resolveConfig({ name: project, environments: { [environment]: { invokers } } });
+    expect(`${prefix}-${'v'.repeat(14)}`).toHaveLength(64);
+    expect(Object.keys(stack.invokers)).toHaveLength(2);
+  });
+
+  it('names the invoker, the generated user or role name and its length when it is longer than IAM allows', () => {
+    const invokers = {
+      ['v'.repeat(15)]: { allow: ['GET /*'] },
+      ['r'.repeat(20)]: { kind: 'role', allow: ['GET /*'], assumableBy: { services: ['lambda.amazonaws.com'] } },
+    };
+    expect(problemsOf({ name: project, environments: { [environment]: { invokers } } })).toEqual([
+      `environments.${environment}.invokers.${'v'.repeat(15)}: the IAM user name "${prefix}-${'v'.repeat(15)}" is 65 characters; IAM allows at most 64 (CreateUser UserName); shorten the project name ("${project}"), the environment name ("${environment}") or the invoker name ("${'v'.repeat(15)}")`,
+      `environments.${environment}.invokers.${'r'.repeat(20)}: the IAM role name "${prefix}-${'r'.repeat(20)}" is 70 characters; IAM allows at most 64 (CreateRole RoleName); shorten the project name ("${project}"), the environment name ("${environment}") or the invoker name ("${'r'.repeat(20)}")`,
+    ]);
+  });
+
+  it('checks shared invokers per environment, saying which environment makes the name too long', () => {
+    const input = { name: project, invokers: { ['x'.repeat(15)]: { allow: ['GET /*'] } }, environments: { dev: {}, [environment]: {} } };
+    expect(problemsOf(input)).toEqual([
+      `invokers.${'x'.repeat(15)}: the IAM user name "${prefix}-${'x'.repeat(15)}" is 65 characters; IAM allows at most 64 (CreateUser UserName) in environment "${environment}"; shorten the project name ("${project}"), the environment name ("${environment}") or the invoker name ("${'x'.repeat(15)}")`,
+    ]);
+  });
+
+  it('does not pile a length error on a name that is already invalid', () => {
+    expect(problemsOf({ name: 'P'.repeat(40), invokers: { ['v'.repeat(32)]: { allow: ['GET /*'] } } })).toEqual([
+      'name: "' + 'P'.repeat(40) + '" is not allowed; use 2 to 32 lower-case letters, digits and dashes, starting with a letter',
+    ]);
   });
 });

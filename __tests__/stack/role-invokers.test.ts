@@ -124,6 +124,38 @@ describe('role invokers', () => {
     expect(tf.output.invoker_deployer_access_key_id).toBeUndefined();
   });
 
+  it('references an existing GitHub OIDC provider by ARN instead of creating one, for every role that trusts GitHub', () => {
+    const providerArn = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com';
+    const shared = synthStack(config({
+      ...users,
+      deployer: { kind: 'role', allow: ['GET /*'], assumableBy: { githubOidc: { repository: 'my-org/my-repo', branch: 'main', providerArn } } },
+      releaser: { kind: 'role', allow: ['POST /releases'], assumableBy: { invokers: ['admin'], githubOidc: { repository: 'my-org/my-repo', environment: 'prod', providerArn } } },
+    }));
+    expect(shared.tf.resource.aws_iam_openid_connect_provider).toBeUndefined();
+    const federated = (role: string) => policyOf(resourceOf(shared.tf, 'aws_iam_role', role), 'assume_role_policy').Statement.find((s) => s.Sid === 'AssumeByGithubActions');
+    expect(federated('invoker_deployer')).toEqual({
+      Sid: 'AssumeByGithubActions',
+      Effect: 'Allow',
+      Principal: { Federated: providerArn },
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Condition: {
+        StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' },
+        StringLike: { 'token.actions.githubusercontent.com:sub': 'repo:my-org/my-repo:ref:refs/heads/main' },
+      },
+    });
+    expect(federated('invoker_releaser')?.Principal).toEqual({ Federated: providerArn });
+  });
+
+  it('names users and roles exactly as the validator checked them, up to IAM\'s 64 characters', () => {
+    const name = 'p'.repeat(32);
+    const environment = 'e'.repeat(16);
+    const long = synthStack({ name, environments: { [environment]: { invokers: { ['v'.repeat(14)]: { allow: ['GET /*'] }, ['r'.repeat(14)]: { kind: 'role', allow: ['GET /*'], assumableBy: { invokers: ['v'.repeat(14)] } } } } } }, environment);
+    const userName = String(resourceOf(long.tf, 'aws_iam_user', `invoker_${'v'.repeat(14)}`).name);
+    const roleName = String(resourceOf(long.tf, 'aws_iam_role', `invoker_${'r'.repeat(14)}`).name);
+    expect([userName, userName.length, roleName.length]).toEqual([`${name}-${environment}-${'v'.repeat(14)}`, 64, 64]);
+    expect(resourceOf(long.tf, 'aws_iam_role', 'handler').name).toBe(`${name}-${environment}-handler`);
+  });
+
   it('creates no OIDC provider when no role trusts GitHub, and none without roles', () => {
     const plain = synthStack(config({ ...users, deployer: { kind: 'role', allow: ['GET /*'], assumableBy: { invokers: ['admin'] } } }));
     expect(plain.tf.resource.aws_iam_openid_connect_provider).toBeUndefined();

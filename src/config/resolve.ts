@@ -11,6 +11,7 @@ import {
   defaultEnvironmentSettings,
   PREFLIGHT_ROUTES,
 } from './defaults';
+import { handlerName, iamNameProblem, iamPath, iamPathProblem, invokerIamName, resourcePrefix } from './iam-names';
 import { routePathProblem } from './route-path';
 import {
   HTTP_METHODS,
@@ -63,7 +64,16 @@ const INVOKER_KEYS = ['kind', 'allow', 'pgpKey'];
 const ROLE_INVOKER_KEYS = ['kind', 'allow', 'assumableBy', 'maxSessionDurationSeconds'];
 const ASSUMABLE_BY_KEYS = ['invokers', 'accounts', 'services', 'githubOidc'];
 const ACCOUNT_KEYS = ['id', 'externalId'];
-const GITHUB_OIDC_KEYS = ['repository', 'branch', 'environment'];
+const GITHUB_OIDC_KEYS = ['repository', 'branch', 'environment', 'providerArn'];
+/**
+ * An IAM OIDC provider's ARN is `arn:<partition>:iam::<account>:oidc-provider/<url without https://>`
+ * (IAM User Guide, "Configuring a role for GitHub OIDC identity provider":
+ * "Federated": "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com",
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html#idp_oidc_Create_GitHub).
+ * Only GitHub's public issuer is accepted (not a GitHub Enterprise issuer with a path): the
+ * trust conditions the stack writes name `token.actions.githubusercontent.com:` keys.
+ */
+const GITHUB_PROVIDER_ARN_PATTERN = /^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/;
 const INVOKER_KINDS = ['user', 'role'] as const;
 const ACCOUNT_ID_PATTERN = /^\d{12}$/;
 /** AssumeRole's ExternalId: "Length Constraints: Minimum length of 2. Maximum length of 1224. Pattern: [\w+=,.@:\/-]*" (STS API Reference). */
@@ -123,6 +133,15 @@ export function resolveConfig(input: unknown): StackConfig[] {
       const invokersAt = own.invokers !== undefined ? `${at}.invokers` : 'invokers';
       for (const problem of assumableInvokerProblems(settings.invokers, invokersAt)) {
         if (!problems.includes(problem)) problems.push(problem);
+      }
+      for (const problem of githubProviderProblems(settings.invokers, invokersAt)) {
+        if (!problems.includes(problem)) problems.push(problem);
+      }
+      // The composed names only when their parts are valid (each part's own problem is reported already).
+      if (typeof name === 'string' && NAME_PATTERN.test(name) && ENVIRONMENT_PATTERN.test(environment)) {
+        for (const problem of generatedNameProblems(name, environment, settings.invokers, invokersAt, own.invokers === undefined)) {
+          if (!problems.includes(problem)) problems.push(problem);
+        }
       }
       stacks.push({ name: String(name), environment, ...settings });
     }
@@ -420,6 +439,62 @@ function checkGithubOidc(value: unknown, at: string, problems: Problems): void {
   if (value.branch !== undefined && value.environment !== undefined) {
     problems.push(`${at}: give branch or environment, not both; a job that uses an environment gets a token whose subject names the environment, not the branch`);
   }
+  if (value.providerArn !== undefined && (typeof value.providerArn !== 'string' || !GITHUB_PROVIDER_ARN_PATTERN.test(value.providerArn))) {
+    problems.push(`${at}.providerArn: ${describe(value.providerArn)} is not the ARN of an IAM OIDC provider for token.actions.githubusercontent.com; use "arn:aws:iam::<12-digit account id>:oidc-provider/token.actions.githubusercontent.com", or leave it out to have the stack create the provider`);
+  }
+}
+
+/**
+ * The roles of one stack that trust GitHub share one OIDC provider: IAM allows one provider per
+ * URL per account ("EntityAlreadyExists: Provider with url https://token.actions.githubusercontent.com
+ * already exists", unfunco/terraform-aws-oidc-github#23), so the stack either creates it or
+ * references one by ARN, for all of its roles alike.
+ */
+function githubProviderProblems(invokers: Readonly<Record<string, InvokerSettings>>, at: string): string[] {
+  const problems: string[] = [];
+  let first: { readonly name: string; readonly arn: string | undefined } | undefined;
+  for (const [name, settings] of Object.entries(invokers)) {
+    if (!isRoleInvoker(settings) || !isObject(settings.assumableBy) || !isObject(settings.assumableBy.githubOidc)) continue;
+    const arn = settings.assumableBy.githubOidc.providerArn;
+    if (arn !== undefined && typeof arn !== 'string') continue; // reported where written
+    if (first === undefined) {
+      first = { name, arn };
+    } else if (first.arn !== arn) {
+      const says = (a: string | undefined) => (a === undefined ? 'creates the provider (no providerArn)' : `references ${JSON.stringify(a)}`);
+      problems.push(
+        `${at}.${name}.assumableBy.githubOidc.providerArn: ${describe(arn)} differs from role invoker "${first.name}", which ${says(first.arn)}; ` +
+          'the roles of one stack share one GitHub OIDC provider (IAM allows one per URL per account): give them all the same providerArn, or none',
+      );
+    }
+  }
+  return problems;
+}
+
+/**
+ * The names the stack will send to IAM, checked after composition (project-environment-invoker
+ * can exceed IAM's 64 characters even when each part is within its own limit).
+ */
+function generatedNameProblems(
+  project: string,
+  environment: string,
+  invokers: Readonly<Record<string, InvokerSettings>>,
+  at: string,
+  shared: boolean,
+): string[] {
+  const problems: string[] = [];
+  const prefix = resourcePrefix(project, environment);
+  const pathProblem = iamPathProblem(iamPath(project));
+  if (pathProblem) problems.push(`name: ${pathProblem}`);
+  const handler = iamNameProblem('role', handlerName(prefix));
+  if (handler) problems.push(`environments.${environment}: ${handler}, the handler's role; shorten the project name or the environment name`);
+  const where = shared ? ` in environment "${environment}"` : '';
+  for (const [invoker, settings] of Object.entries(invokers)) {
+    const problem = iamNameProblem(isRoleInvoker(settings) ? 'role' : 'user', invokerIamName(prefix, invoker));
+    if (problem) {
+      problems.push(`${at}.${invoker}: ${problem}${where}; shorten the project name ("${project}"), the environment name ("${environment}") or the invoker name ("${invoker}")`);
+    }
+  }
+  return problems;
 }
 
 /** The invokers a role names in `assumableBy.invokers` must be user invokers of the environment. */

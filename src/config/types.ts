@@ -115,6 +115,14 @@ export interface GithubOidcTrust {
   readonly branch?: string;
   /** Only jobs that run in this GitHub deployment environment (`prod`). Not with `branch`. */
   readonly environment?: string;
+  /**
+   * An existing IAM OIDC provider for GitHub to use instead of creating one:
+   * `arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com`. IAM allows one
+   * provider per URL per account, so a second stack in an account that already has it (from
+   * another stack, or made by hand) must reference it. Every role of a stack that trusts GitHub
+   * gives the same value, or none (then the stack creates the provider once for all of them).
+   */
+  readonly providerArn?: string;
 }
 
 /** Who may assume a role invoker; at least one of the four. */
@@ -125,7 +133,7 @@ export interface AssumableBy {
   readonly accounts?: readonly TrustedAccount[];
   /** AWS service principals such as `lambda.amazonaws.com`. */
   readonly services?: readonly string[];
-  /** GitHub Actions, through the stack's `token.actions.githubusercontent.com` OIDC provider. */
+  /** GitHub Actions, through the stack's `token.actions.githubusercontent.com` OIDC provider (created, or referenced by `providerArn`). */
   readonly githubOidc?: GithubOidcTrust;
 }
 

@@ -8,6 +8,7 @@ import { TerraformOutput, TerraformStack } from 'cdktf';
 import { ArchiveProvider } from '@cdktf/provider-archive/lib/provider';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { PREFLIGHT_ROUTES } from '../config/defaults';
+import { handlerName, iamPath, resourcePrefix } from '../config/iam-names';
 import { isRoleInvoker, type StackConfig } from '../config/types';
 import { applyBackend, type BackendChoice } from './backend';
 import { HandlerFunction } from './handler-function';
@@ -31,7 +32,8 @@ export class IamHttpApiStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: IamHttpApiStackProps) {
     super(scope, id);
     const { config } = props;
-    const prefix = `${config.name}-${config.environment}`;
+    // Names composed as the validator checked them (src/config/iam-names.ts).
+    const prefix = resourcePrefix(config.name, config.environment);
 
     applyBackend(this, props.backend);
     new AwsProvider(this, 'aws', {
@@ -41,7 +43,7 @@ export class IamHttpApiStack extends TerraformStack {
     new ArchiveProvider(this, 'archive');
 
     this.handler = new HandlerFunction(this, 'handler', {
-      functionName: `${prefix}-handler`,
+      functionName: handlerName(prefix),
       settings: config.lambda,
       buildDir: props.buildDir,
     });
@@ -58,7 +60,7 @@ export class IamHttpApiStack extends TerraformStack {
     for (const routeKey of config.routes) this.httpApi.addRoute(routeKey, 'AWS_IAM');
     this.handler.allowInvokeFrom(this.httpApi.api.executionArn);
 
-    this.invokers = new Invokers(this, 'invokers', { namePrefix: prefix, userPath: `/${config.name}/` });
+    this.invokers = new Invokers(this, 'invokers', { namePrefix: prefix, userPath: iamPath(config.name) });
     // Users first: a role's trust policy names the users that may assume it.
     const invokers = Object.entries(config.invokers);
     for (const [name, settings] of invokers) {

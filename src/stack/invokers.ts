@@ -5,7 +5,9 @@
  * Per role invoker: an IAM role whose trust policy names who may assume it (user invokers,
  * other accounts, AWS services, GitHub Actions through OIDC), the same kind of inline invoke
  * policy, and its ARN as an output; each user it trusts gets a policy allowing
- * `sts:AssumeRole` on it. GitHub's OIDC provider is created once, when a role needs it.
+ * `sts:AssumeRole` on it. GitHub's OIDC provider is created once, when a role needs it, unless
+ * the roles reference an existing one (`githubOidc.providerArn`: IAM allows one per URL per
+ * account, so a second stack in the account uses the first one's).
  */
 import { Construct } from 'constructs';
 import { TerraformOutput } from 'cdktf';
@@ -23,6 +25,7 @@ import {
   type RoleInvokerSettings,
   type UserInvokerSettings,
 } from '../config/types';
+import { invokerIamName } from '../config/iam-names';
 import { invokePolicyDocument } from './invoke-arns';
 import { named, toIdentifier } from './logical-id';
 
@@ -64,7 +67,7 @@ export class Invokers extends Construct {
     const scope = new Construct(this, name);
     const id = toIdentifier(name);
     const user = named(
-      new IamUser(scope, 'user', { name: `${this.props.namePrefix}-${name}`, path: this.props.userPath }),
+      new IamUser(scope, 'user', { name: invokerIamName(this.props.namePrefix, name), path: this.props.userPath }),
       'invoker', id,
     );
     const policy = named(
@@ -118,7 +121,7 @@ export class Invokers extends Construct {
   public grantRole(name: string, settings: RoleInvokerSettings, executionArn: string): RoleInvoker {
     const scope = new Construct(this, name);
     const id = toIdentifier(name);
-    const roleName = `${this.props.namePrefix}-${name}`;
+    const roleName = invokerIamName(this.props.namePrefix, name);
     const trusted = (settings.assumableBy.invokers ?? []).map((userName) => {
       const invoker = this.invokers.find((i) => i.name === userName);
       if (!invoker) throw new Error(`role invoker ${name}: user invoker ${userName} must be granted before the role`);
@@ -135,7 +138,7 @@ export class Invokers extends Construct {
           userArns: trusted.map((i) => i.user.arn),
           accounts: settings.assumableBy.accounts ?? [],
           services: settings.assumableBy.services ?? [],
-          github: github && { providerArn: this.githubOidcProvider().arn, trust: github },
+          github: github && { providerArn: github.providerArn ?? this.githubOidcProvider().arn, trust: github },
         }),
       }),
       'invoker', id,
@@ -179,7 +182,7 @@ export class Invokers extends Construct {
     return roleInvoker;
   }
 
-  /** The stack's one GitHub Actions OIDC provider, created on first use. */
+  /** The stack's one GitHub Actions OIDC provider, created on first use (never when the roles reference one by ARN). */
   private githubOidcProvider(): IamOpenidConnectProvider {
     // thumbprint_list is left out: optional in hashicorp/aws 5.100 (and in IAM's API, which
     // then uses the certificate chain it trusts itself; AWS verifies GitHub through its own CAs).

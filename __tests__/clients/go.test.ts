@@ -8,6 +8,11 @@
  * build cache is kept in .build/go-cache, so later runs build in well under a second.
  * The binary then reads its credentials as AWS tools do (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE).
  *
+ * With temporary credentials: the test assumes the dev stack's role `deployer` at a local STS
+ * with @aws-sdk/client-sts and runs the client with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
+ * and AWS_SESSION_TOKEN; aws-sdk-go-v2's config loads the token into aws.Credentials
+ * (SessionToken) and its v4 signer sends it as X-Amz-Security-Token.
+ *
  * Without Go or the SDK the tests skip and say why, unless IAM_HTTP_API_REQUIRE_GO is set (as
  * .ci/run does), which makes that a failure. `bash scripts/setup-go.sh` installs both.
  */
@@ -15,7 +20,9 @@ import { execFile, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { startTestGateway, type TestGateway } from '../support/gateway';
+import { startStsGateway, type StsGateway } from '../support/sts-gateway';
 
 const root = path.resolve(__dirname, '..', '..');
 const MAIN_GO = path.join(root, 'clients', 'go', 'main.go');
@@ -183,6 +190,57 @@ describeWithGo('Go client (clients/go/main.go, aws-sdk-go-v2 signer)', () => {
       ['an empty segment', '/items//x'],
     ])('no path normalization, %s is sent as written (and signed so, v4.go GetURIPath): GET %s → 400 from the gateway', async (_what, target) => {
       expect(await call('viewer', 'GET', target)).toEqual(denied('400 Bad Request', BAD_REQUEST));
+    });
+  });
+  describe('with temporary credentials (the dev stack\'s role deployer, GET only, assumed at a local STS)', () => {
+    let sts: StsGateway;
+    let session: { accessKeyId: string; secretAccessKey: string; sessionToken: string };
+
+    beforeAll(async () => {
+      sts = await startStsGateway();
+      const client = new STSClient({ region: sts.stack.region, endpoint: sts.stsUrl, credentials: sts.keys.get('admin')! });
+      const { Credentials: c } = await client.send(new AssumeRoleCommand({ RoleArn: sts.deployerArn, RoleSessionName: 'go-client' }));
+      session = { accessKeyId: c!.AccessKeyId!, secretAccessKey: c!.SecretAccessKey!, sessionToken: c!.SessionToken! };
+    }, 120_000);
+    afterAll(async () => {
+      await sts?.close();
+    });
+
+    /** Runs the built client with session credentials in the environment (no profile, no files). */
+    async function callAsSession(method: string, target: string, token = session.sessionToken, body?: string): Promise<CallResult & { stdout: string }> {
+      const env = {
+        PATH: process.env.PATH, HOME: cwd, AWS_CONFIG_FILE: path.join(cwd, 'no-config'), AWS_SHARED_CREDENTIALS_FILE: path.join(cwd, 'no-credentials'),
+        AWS_ACCESS_KEY_ID: session.accessKeyId, AWS_SECRET_ACCESS_KEY: session.secretAccessKey, AWS_SESSION_TOKEN: token,
+      };
+      const result = await run(path.join(buildDir, 'call'), [method, `${sts.url}${target}`, ...(body === undefined ? [] : [body])], { cwd, env });
+      expect(result.stderr).toBe('');
+      // The echo handler prints the event, whose headers hold the token as sent; never the secret.
+      expect(result.stdout.includes(session.secretAccessKey)).toBe(false);
+      const newline = result.stdout.indexOf('\n');
+      return { code: result.code, statusLine: result.stdout.slice(0, newline), json: JSON.parse(result.stdout.slice(newline + 1)) as unknown, stdout: result.stdout };
+    }
+
+    it('GET → 200 as the assumed role: the gateway saw the session token and the ASIA key', async () => {
+      const result = await callAsSession('GET', '/hello');
+      expect([result.code, result.statusLine]).toEqual([0, 'HTTP/1.1 200 OK']);
+      const { requestContext, headers } = (result.json as { event: { headers: Record<string, string>; requestContext: { authorizer: { iam: Record<string, unknown> } } } }).event;
+      // Compared as a boolean, so a failure never prints the token.
+      expect(headers['x-amz-security-token'] === session.sessionToken).toBe(true);
+      expect(requestContext.authorizer.iam).toEqual(expect.objectContaining({
+        accessKey: session.accessKeyId,
+        userArn: 'arn:aws:sts::123456789012:assumed-role/iam-http-api-dev-deployer/go-client',
+      }));
+    });
+
+    it('POST → 403 Forbidden: deployer may only GET', async () => {
+      const result = await callAsSession('POST', '/items', session.sessionToken, '{"message":"hi"}');
+      expect([result.code, result.statusLine, result.json]).toEqual([1, 'HTTP/1.1 403 Forbidden', FORBIDDEN]);
+    });
+
+    it('a tampered session token → 403 with AWS\'s words', async () => {
+      const tampered = `${session.sessionToken.slice(0, -4)}${session.sessionToken.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
+      const result = await callAsSession('GET', '/hello', tampered);
+      expect([result.code, result.statusLine, result.json]).toEqual([1, 'HTTP/1.1 403 Forbidden', { message: 'The security token included in the request is invalid.' }]);
     });
   });
 });

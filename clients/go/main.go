@@ -18,6 +18,11 @@
 // Usage: call METHOD URL [BODY]. A BODY is sent as application/json. It prints the status line
 // and the body, and exits 0 for a 2xx answer, 1 for any other answer, 2 when it cannot ask.
 //
+// Temporary credentials work unchanged: config.LoadDefaultConfig reads AWS_SESSION_TOKEN (or a
+// profile's aws_session_token, or a role profile) into aws.Credentials.SessionToken, and the v4
+// signer sends it as X-Amz-Security-Token. With a session of the local STS (README, "Temporary
+// credentials"): AWS_ACCESS_KEY_ID=ASIA... AWS_SECRET_ACCESS_KEY=... AWS_SESSION_TOKEN=... "$D/call" GET URL.
+//
 // What aws-sdk-go-v2's v4 signer does not do as AWS does (aws/signer/v4/v4.go, 1.17.1; see the
 // README's Go section):
 //   - It does not normalize the path: `.`/`..` segments and `//` are signed as written (AWS

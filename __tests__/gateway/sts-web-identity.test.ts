@@ -7,85 +7,40 @@
  * Actions job would run locally.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { Testing } from 'cdktf';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromTokenFile, fromWebToken } from '@aws-sdk/credential-providers';
-import type { ProjectConfigInput } from '../../src/config/types';
-import { ensureInvokerKeys } from '../../src/gateway/credentials';
 import { loadOidcProviders, registerOidcProviderReferences } from '../../src/gateway/load-oidc-providers';
 import { registerRoleReferences, loadRoles } from '../../src/gateway/load-roles';
-import { loadStack, type LoadedStack } from '../../src/gateway/load-stack';
+import type { LoadedStack } from '../../src/gateway/load-stack';
 import { ensureOidcKey, githubClaims, signJwt, type JwtClaims, type OidcIssuerKey } from '../../src/gateway/oidc-issuer';
-import { LocalGateway } from '../../src/gateway/server';
 import { References, type TerraformJson } from '../../src/gateway/stack-json';
-import { StsServer } from '../../src/gateway/sts-server';
-import { FIXTURES } from '../support/gateway';
-import { synthStack } from '../support/synth';
+import { PROVIDER_ARN, startWebIdentityStack, type WebIdentityStack } from '../support/web-identity-stack';
 
-const PROVIDER_ARN = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com';
 const NOT_VALIDATED = 'The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request.';
 const DENIED = 'Not authorized to perform sts:AssumeRoleWithWebIdentity';
 
-const config: ProjectConfigInput = {
-  environments: {
-    dev: {
-      invokers: {
-        admin: { allow: ['* /*'] },
-        ci: { kind: 'role', allow: ['GET /*'], assumableBy: { githubOidc: { repository: 'my-org/my-repo', branch: 'main' } } },
-        releaser: { kind: 'role', allow: ['GET /*', 'POST /*'], assumableBy: { githubOidc: { repository: 'my-org/my-repo', environment: 'prod' } }, maxSessionDurationSeconds: 7200 },
-      },
-    },
-  },
-};
-
 interface Creds { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
 
+let env: WebIdentityStack;
 let dir: string;
-let outdir: string;
 let tf: TerraformJson;
 let stack: LoadedStack;
-let gateway: LocalGateway;
-let sts: StsServer;
 let gatewayUrl: string;
 let stsUrl: string;
 let key: OidcIssuerKey;
-let keyFile: string;
 let ciArn: string;
 let releaserArn: string;
-const stsLog: string[] = [];
+let stsLog: string[];
 
 beforeAll(async () => {
-  const { stack: synthesized } = synthStack(config, 'dev');
-  outdir = Testing.fullSynth(synthesized);
-  const file = path.join(outdir, 'stacks', 'dev', 'cdk.tf.json');
-  tf = JSON.parse(fs.readFileSync(file, 'utf8')) as TerraformJson;
-  // Until load-stack.ts registers the provider's references, name the provider by ARN in the
-  // trust policies (what a stack referencing an existing provider synthesizes), so the roles load.
-  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').split('${aws_iam_openid_connect_provider.github_actions.arn}').join(PROVIDER_ARN));
-  const loaded = loadStack(outdir, 'dev');
-  stack = { ...loaded, integration: { ...loaded.integration, bundleFile: path.join(FIXTURES, 'echo-event.mjs') } };
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iam-http-api-web-identity-'));
-  const keys = ensureInvokerKeys(path.join(dir, 'credentials'), stack.invokers.map((i) => i.name));
-  keyFile = path.join(dir, 'oidc-key.pem');
-  key = ensureOidcKey(keyFile);
-  const sessionKey = randomBytes(32);
-  gateway = new LocalGateway({ stack, keys, port: 0, sessionKey, workers: 1, log: () => undefined, functionLog: () => undefined });
-  gatewayUrl = await gateway.listen();
-  sts = new StsServer({ gateway, sessionKey, port: 0, oidcKeyFile: keyFile, log: (line) => stsLog.push(line) });
-  stsUrl = await sts.listen();
-  ciArn = stack.roles!.find((r) => r.name === 'iam-http-api-dev-ci')!.arn;
-  releaserArn = stack.roles!.find((r) => r.name === 'iam-http-api-dev-releaser')!.arn;
+  env = await startWebIdentityStack();
+  ({ dir, tf, stack, gatewayUrl, stsUrl, key, ciArn, releaserArn, stsLog } = env);
 }, 120_000);
 afterAll(async () => {
-  await sts?.close();
-  await gateway?.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.rmSync(outdir, { recursive: true, force: true });
+  await env?.close();
 });
 
 function tag(xml: string, name: string): string | undefined {

@@ -6,10 +6,12 @@
 import { parseArgs } from 'node:util';
 import type { RoleRequest } from './assume-role';
 import { CliError } from './errors';
+import { parseWebToken, WEB_TOKEN_USAGE, type WebTokenCommand } from './web-token';
 
 export const USAGE = `Usage:
   iam-http-api call [METHOD] PATH [options]   Sign a request (SigV4, service execute-api), send it, print status and body
   iam-http-api keys [INVOKER] [options]       Show the invokers' key ids and where their secrets are
+  iam-http-api web-token --repository O/R     Mint a GitHub Actions OIDC token the local STS accepts (AssumeRoleWithWebIdentity)
   iam-http-api help                           Show this text
 
 call:
@@ -37,6 +39,7 @@ keys:
       --show-secret            Print the invoker's secret access key: the only way this tool prints one
       --env                    Print export lines for a shell, secret included: eval "$(iam-http-api keys viewer --env)"
 
+${WEB_TOKEN_USAGE}
 Credentials: the AWS SDK's provider chain. --profile NAME, else AWS_PROFILE; else AWS_ACCESS_KEY_ID +
 AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN), profile "default", AWS_WEB_IDENTITY_TOKEN_FILE, container or instance
 metadata. Profiles are read from AWS_CONFIG_FILE (~/.aws/config) and the first of AWS_SHARED_CREDENTIALS_FILE, the
@@ -80,7 +83,7 @@ export interface KeysCommand {
   readonly env: boolean;
 }
 
-export type Command = { readonly kind: 'help' } | CallCommand | KeysCommand;
+export type Command = { readonly kind: 'help' } | CallCommand | KeysCommand | WebTokenCommand;
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 export const DEFAULT_RETRIES = 2;
@@ -209,6 +212,8 @@ export function parseCommand(argv: readonly string[]): Command {
       return parseCall(rest);
     case 'keys':
       return parseKeys(rest);
+    case 'web-token':
+      return parseWebToken(rest);
     case 'help':
     case '--help':
     case '-h':
@@ -216,6 +221,6 @@ export function parseCommand(argv: readonly string[]): Command {
     case undefined:
       throw new CliError(`Missing command.\n\n${USAGE}`);
     default:
-      throw new CliError(`Unknown command "${command}": use call, keys or help. ${HINT}`);
+      throw new CliError(`Unknown command "${command}": use call, keys, web-token or help. ${HINT}`);
   }
 }

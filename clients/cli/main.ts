@@ -7,6 +7,7 @@ import { parseCommand, USAGE } from './args';
 import { call, type Context } from './call';
 import { CliError, EXIT } from './errors';
 import { keys } from './keys';
+import { webToken } from './web-token';
 import type { Output } from './show';
 
 export const processOutput: Output = {
@@ -26,6 +27,8 @@ export async function main(argv: readonly string[], root: string, out: Output = 
         return await call(command, context);
       case 'keys':
         return await keys(command, context);
+      case 'web-token':
+        return await webToken(command, context);
     }
   } catch (error) {
     if (error instanceof CliError) {

@@ -130,3 +130,25 @@ describe('assumed-role sessions', () => {
     expect((await call(session, '/hello')).errorType).toBe('UnrecognizedClientException');
   });
 });
+
+describe('user sessions (GetSessionToken)', () => {
+  const userSession = (userArn: string, issuedAt = Date.now()): SessionCredentials => mintSession(key, { kind: 'user', userArn, issuedAt, expiresAt: issuedAt + 3600_000 });
+
+  it('a token from before user sessions (no kind) opens as a role session', async () => {
+    expect((await call(mint(), '/hello')).status).toBe(200);
+  });
+
+  it('a session of a user of the stack is that user: same ARN and policies, the ASIA key in the event', async () => {
+    const viewer = stack.invokers.find((i) => i.name === 'viewer')!.principal;
+    const session = userSession(viewer.arn);
+    const reply = await call(session, '/hello');
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.body).event.requestContext.authorizer.iam).toMatchObject({ accessKey: session.accessKeyId, userArn: viewer.arn, userId: viewer.userId });
+  });
+
+  it('a session of a user no longer in the stack is invalid; an expired one expired', async () => {
+    expect((await call(userSession('arn:aws:iam::123456789012:user/gone'), '/hello')).errorType).toBe('UnrecognizedClientException');
+    const viewer = stack.invokers.find((i) => i.name === 'viewer')!.principal;
+    expect((await call(userSession(viewer.arn, Date.now() - 7200_000), '/hello')).errorType).toBe('ExpiredTokenException');
+  });
+});

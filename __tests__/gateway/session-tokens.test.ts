@@ -24,6 +24,16 @@ describe('session tokens', () => {
     const c = mintSession(key, claims);
     expect(openSession(k, keyId ?? c.accessKeyId, change(c.sessionToken), new Date(1_500_000))).toEqual({ ok: false, reason: 'invalid' });
   });
+  it('a user session (GetSessionToken) round-trips; a kind this version does not know is invalid', () => {
+    const user = { kind: 'user' as const, userArn: 'arn:aws:iam::123456789012:user/u', issuedAt: 1_000_000, expiresAt: 2_000_000 };
+    const c = mintSession(key, user);
+    expect(openSession(key, c.accessKeyId, c.sessionToken, new Date(1_500_000))).toEqual({ ok: true, claims: user, secretAccessKey: c.secretAccessKey });
+    // A token whose claims name neither (sealed by a future version, say) opens as invalid, never as a role session.
+    const unknown = mintSession(key, { ...user, kind: 'federated' } as unknown as typeof user);
+    expect(openSession(key, unknown.accessKeyId, unknown.sessionToken, new Date(1_500_000))).toEqual({ ok: false, reason: 'invalid' });
+    const roleless = mintSession(key, { kind: 'user', issuedAt: 1_000_000, expiresAt: 2_000_000 } as unknown as typeof user);
+    expect(openSession(key, roleless.accessKeyId, roleless.sessionToken, new Date(1_500_000))).toEqual({ ok: false, reason: 'invalid' });
+  });
   it('expired at expiresAt', () => {
     const c = mintSession(key, claims);
     expect(openSession(key, c.accessKeyId, c.sessionToken, new Date(2_000_000))).toEqual({ ok: false, reason: 'expired' });

@@ -28,6 +28,7 @@ import { loadStack, type LoadedStack } from '../../src/gateway/load-stack';
 import { LocalGateway, type AccessLogEntry } from '../../src/gateway/server';
 import { StsServer, whoMayAssume } from '../../src/gateway/sts-server';
 import { FIXTURES, startTestGateway, type TestGateway } from '../support/gateway';
+import { ready, start } from '../support/npm-start';
 import { synthStack } from '../support/synth';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -105,6 +106,22 @@ describe('browser page: build and page server (no browser needed)', () => {
       roles = [];
       expect(await (await fetch(`${server.url}/config.json`)).json()).toEqual({ gatewayUrl: 'http://127.0.0.1:3999', region: 'us-east-1', stsUrl: 'http://127.0.0.1:3998', roles: [] });
       expect(await (await fetch(`${server.url}/`)).text()).toContain('data-roles="[]"');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('learns the STS URL after it starts (setStsUrl, as npm start does); before that the page gets none', async () => {
+    const server = await startPageServer({ port: 0, gatewayUrl: 'http://127.0.0.1:3999', region: 'us-east-1' });
+    try {
+      const before = await fetch(`${server.url}/`);
+      expect(await before.text()).toContain('data-sts-url=""');
+      expect(before.headers.get('content-security-policy')).toContain('connect-src http://127.0.0.1:3999;');
+      server.setStsUrl('http://127.0.0.1:3997');
+      const after = await fetch(`${server.url}/`);
+      expect(await after.text()).toContain('data-sts-url="http://127.0.0.1:3997"');
+      expect(after.headers.get('content-security-policy')).toContain('connect-src http://127.0.0.1:3999 http://127.0.0.1:3997;');
+      expect(() => server.setStsUrl('not a url')).toThrow('The STS URL "not a url" is not a URL');
     } finally {
       await server.close();
     }
@@ -653,4 +670,33 @@ describeWithChromium('browser page in headless Chromium: call as a role with tem
       await foreign.close();
     }
   });
+});
+
+describe('npm start wires the page to its local STS (no browser needed)', () => {
+  it('serves the page with the STS\'s URL (STS_PORT=0: the port it got), the roles, a CSP allowing the STS, and the STS answers the page\'s preflight', async () => {
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'iam-http-api-web-start-'));
+    const pagePort = await freePort();
+    const pageUrl = `http://127.0.0.1:${pagePort}`;
+    const started = start({ IAM_HTTP_API_CREDENTIALS: path.join(scratch, 'credentials'), STACK: 'dev', PORT: String(await freePort()), PAGE_PORT: String(pagePort), IAM_HTTP_API_WORKERS: '1' }, { args: ['--no-watch'] });
+    try {
+      await ready(started);
+      const state = JSON.parse(fs.readFileSync(path.join(scratch, 'gateway.json'), 'utf8')) as { stsUrl: string; roles: { name: string; arn: string; assumableBy: string[] }[] };
+      expect(state.stsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const index = await fetch(`${pageUrl}/`);
+      const html = await index.text();
+      expect(html).toContain(`data-sts-url="${state.stsUrl}"`);
+      expect(index.headers.get('content-security-policy')).toContain(` ${state.stsUrl};`);
+      const config = await (await fetch(`${pageUrl}/config.json`)).json() as { stsUrl: string; roles: unknown };
+      expect(config).toMatchObject({ stsUrl: state.stsUrl, roles: state.roles });
+      expect(state.roles).toContainEqual({ name: 'iam-http-api-dev-deployer', arn: 'arn:aws:iam::123456789012:role/iam-http-api/iam-http-api-dev-deployer', assumableBy: ['admin'] });
+      // The page's port is not in the dev stack's cors.allowOrigins: the STS allows it because npm start passed it.
+      const preflight = await fetch(`${state.stsUrl}/`, { method: 'OPTIONS', headers: { origin: pageUrl, 'access-control-request-method': 'POST' } });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe(pageUrl);
+    } finally {
+      started.child.kill('SIGTERM');
+      await started.exited;
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

@@ -39,6 +39,11 @@ export interface PageRole {
 
 export interface PageServer {
   readonly url: string;
+  /**
+   * The local STS the page calls from now on (npm start starts the STS after the page, which
+   * gives the STS its origin), or undefined when it is not running.
+   */
+  setStsUrl(stsUrl: string | undefined): void;
   close(): Promise<void>;
 }
 
@@ -83,16 +88,17 @@ export async function startPageServer(options: PageServerOptions): Promise<PageS
   } catch {
     throw new PageServerError(`The gateway URL "${options.gatewayUrl}" is not a URL`);
   }
-  let stsOrigin: string | undefined;
-  if (options.stsUrl !== undefined) {
+  /** The STS's URL without a trailing slash and its origin, or undefined. */
+  const stsOf = (url: string | undefined): { url: string; origin: string } | undefined => {
+    if (url === undefined) return undefined;
     try {
-      stsOrigin = new URL(options.stsUrl).origin;
+      return { url: url.replace(/\/+$/, ''), origin: new URL(url).origin };
     } catch {
-      throw new PageServerError(`The STS URL "${options.stsUrl}" is not a URL`);
+      throw new PageServerError(`The STS URL "${url}" is not a URL`);
     }
-  }
+  };
+  let sts = stsOf(options.stsUrl);
   const gatewayUrl = options.gatewayUrl.replace(/\/+$/, '');
-  const stsUrl = options.stsUrl?.replace(/\/+$/, '') ?? '';
   const roles = (): readonly PageRole[] => {
     const listed = typeof options.roles === 'function' ? options.roles() : options.roles ?? [];
     return listed.map(({ name, arn, assumableBy }) => ({ name, arn, assumableBy: [...assumableBy] }));
@@ -100,20 +106,22 @@ export async function startPageServer(options: PageServerOptions): Promise<PageS
   const files = await bundleWebPage();
   const template = files.html
     .replaceAll('{{GATEWAY_URL}}', escapeHtml(gatewayUrl))
-    .replaceAll('{{REGION}}', escapeHtml(options.region))
-    .replaceAll('{{STS_URL}}', escapeHtml(stsUrl));
-  const html = (): string => template.replaceAll('{{ROLES}}', escapeHtml(JSON.stringify(roles())));
-  const config = (): string => JSON.stringify({ gatewayUrl, region: options.region, ...(stsUrl ? { stsUrl } : {}), roles: roles() });
+    .replaceAll('{{REGION}}', escapeHtml(options.region));
+  const html = (): string => template
+    .replaceAll('{{STS_URL}}', escapeHtml(sts?.url ?? ''))
+    .replaceAll('{{ROLES}}', escapeHtml(JSON.stringify(roles())));
+  const config = (): string => JSON.stringify({ gatewayUrl, region: options.region, ...(sts ? { stsUrl: sts.url } : {}), roles: roles() });
 
-  const securityHeaders = {
+  // Read per response: the STS's origin may be set after the server starts.
+  const securityHeaders = (): Record<string, string> => ({
     'content-security-policy': [
-      "default-src 'none'", "script-src 'self'", "style-src 'self'", `connect-src ${[gatewayOrigin, ...(stsOrigin && stsOrigin !== gatewayOrigin ? [stsOrigin] : [])].join(' ')}`,
+      "default-src 'none'", "script-src 'self'", "style-src 'self'", `connect-src ${[gatewayOrigin, ...(sts && sts.origin !== gatewayOrigin ? [sts.origin] : [])].join(' ')}`,
       "img-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
     ].join('; '),
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
     'cache-control': 'no-store',
-  };
+  });
   const routes: Record<string, { type: string; body: () => string }> = {
     '/': { type: 'text/html; charset=utf-8', body: html },
     '/index.html': { type: 'text/html; charset=utf-8', body: html },
@@ -125,17 +133,17 @@ export async function startPageServer(options: PageServerOptions): Promise<PageS
   const server = http.createServer((req, res) => {
     const pathname = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { ...securityHeaders, allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('Method Not Allowed\n');
+      res.writeHead(405, { ...securityHeaders(), allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('Method Not Allowed\n');
       return;
     }
     const file = routes[pathname];
     if (pathname === '/favicon.ico') {
-      res.writeHead(204, securityHeaders).end();
+      res.writeHead(204, securityHeaders()).end();
     } else if (!file) {
-      res.writeHead(404, { ...securityHeaders, 'content-type': 'text/plain' }).end('Not Found\n');
+      res.writeHead(404, { ...securityHeaders(), 'content-type': 'text/plain' }).end('Not Found\n');
     } else {
       const body = file.body();
-      res.writeHead(200, { ...securityHeaders, 'content-type': file.type, 'content-length': Buffer.byteLength(body) });
+      res.writeHead(200, { ...securityHeaders(), 'content-type': file.type, 'content-length': Buffer.byteLength(body) });
       res.end(req.method === 'HEAD' ? undefined : body);
     }
   });
@@ -154,6 +162,7 @@ export async function startPageServer(options: PageServerOptions): Promise<PageS
   const address = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${address.port}`,
+    setStsUrl: (stsUrl) => { sts = stsOf(stsUrl); },
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();

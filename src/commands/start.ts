@@ -173,18 +173,21 @@ async function main(): Promise<void> {
   });
   const url = await gateway.listen();
   // The page is a convenience: when its port is busy, say so and keep serving the gateway.
-  const page = await startPageServer({ gatewayUrl: url, region: stack.region }).catch((error: unknown) => {
+  // It offers the roles the gateway serves now (watch-mode reloads included) for "Call as a role".
+  const page = await startPageServer({ gatewayUrl: url, region: stack.region, roles: () => whoMayAssume(gateway.stack).map(({ role, invokers }) => ({ name: role.name, arn: role.arn, assumableBy: invokers })) }).catch((error: unknown) => {
     if (!(error instanceof PageServerError)) throw error;
     console.error(`Browser page not started: ${error.message}`);
     return undefined;
   });
   // STS is a convenience too: when its port is busy, the gateway serves the invokers' own keys.
-  const sts = new StsServer({ gateway, sessionKey, port: stsPort, log: (line) => console.log(line) });
+  // Its answers are readable by the page's origin (and the stack's cors.allowOrigins; sts-cors.ts).
+  const sts = new StsServer({ gateway, sessionKey, port: stsPort, log: (line) => console.log(line), allowOrigins: page ? [page.url] : [] });
   const stsUrl = await sts.listen().catch((error: unknown) => {
     if (!(error instanceof StsPortInUseError)) throw error;
     console.error(error.message);
     return undefined;
   });
+  page?.setStsUrl(stsUrl);
   // Beside the credentials file, so a second gateway with other credentials keeps its own.
   const stateFile = path.join(path.dirname(credentials), 'gateway.json');
   writeRunningGateway(stateFile, { url, stack: stack.stackName, region: stack.region, pid: process.pid, credentialsFile: credentials, denialsFile: denials.file,

@@ -199,7 +199,7 @@ export function parsePolicy(document: unknown): ParsedPolicy | undefined {
   return { version, statements };
 }
 
-function parseStatement(s: unknown): ParsedStatement | undefined {
+export function parseStatement(s: unknown): ParsedStatement | undefined {
   if (!isPlainObject(s)) return undefined;
   const allowed = ['Sid', 'Effect', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition', 'Principal', 'NotPrincipal'];
   for (const key of Object.keys(s)) if (!allowed.includes(key)) return undefined;
@@ -372,7 +372,7 @@ function actionMatches(pattern: string, action: string): boolean {
   return globMatch(expand(pattern.toLowerCase(), true, false, {})!, chars(action.toLowerCase()));
 }
 
-function statementMatchesAction(s: ParsedStatement, action: string): boolean {
+export function statementMatchesAction(s: ParsedStatement, action: string): boolean {
   if (s.action) return s.action.some((p) => actionMatches(p, action));
   // reference_policies_elements_notaction.html: "NotAction is an advanced policy element that explicitly
   // matches everything *except* the specified list of actions."
@@ -707,7 +707,7 @@ function evaluateClause(c: ConditionClause, variables: boolean, context: Request
  * statement has multiple context keys attached to a single condition operator, the context keys are evaluated
  * using a logical AND."
  */
-function statementMatchesConditions(s: ParsedStatement, variables: boolean, context: RequestContext): boolean {
+export function statementMatchesConditions(s: ParsedStatement, variables: boolean, context: RequestContext): boolean {
   return s.conditions.every((c) => evaluateClause(c, variables, context));
 }
 
@@ -764,17 +764,31 @@ const parseNamed = (p: NamedPolicy): ParsedPolicy | undefined => parsePolicy(p.d
  * A policy IAM would reject (parsePolicy) grants nothing and denies nothing; an invalid permissions boundary
  * or session policy therefore allows nothing (the boundary or session check fails).
  */
-export function referenceDecide(principal: Principal, request: AuthorizationRequest, reading: ColonReading = 'six-parts'): ReferenceDecision {
+export function referenceDecide(
+  principal: Principal,
+  request: AuthorizationRequest,
+  reading: ColonReading = 'six-parts',
+  sessionReading: SessionPoliciesReading = 'any',
+): ReferenceDecision {
   const saved = colonReading;
   colonReading = reading;
   try {
-    return decideWithReading(principal, request);
+    return decideWithReading(principal, request, sessionReading);
   } finally {
     colonReading = saved;
   }
 }
 
-function decideWithReading(principal: Principal, request: AuthorizationRequest): ReferenceDecision {
+/**
+ * AMBIGUOUS: how several session policies (the inline `Policy` and up to ten `PolicyArns`) combine.
+ * access_policies.html#policies_session: "The permissions for a session are the intersection of the
+ * identity-based policies for the IAM entity (user or role) used to create the session and the session
+ * policies." It does not say whether "the session policies" are first joined (the session may do what any of
+ * them allows: 'any') or each intersected ('every': each session policy must allow). Both readings exist.
+ */
+export type SessionPoliciesReading = 'any' | 'every';
+
+function decideWithReading(principal: Principal, request: AuthorizationRequest, sessionReading: SessionPoliciesReading): ReferenceDecision {
   const identity = principal.identityPolicies.map(parseNamed).filter((p): p is ParsedPolicy => p !== undefined);
   const hasBoundary = principal.permissionsBoundary !== undefined;
   const boundary = hasBoundary ? parseNamed(principal.permissionsBoundary!) : undefined;
@@ -787,5 +801,7 @@ function decideWithReading(principal: Principal, request: AuthorizationRequest):
     return { verdict: 'ImplicitlyDenied', why: boundary ? 'the permissions boundary does not allow' : 'the permissions boundary is invalid' };
   if (sessionNamed.length > 0 && !anyStatement(sessions, 'Allow', request))
     return { verdict: 'ImplicitlyDenied', why: 'no session policy allows' };
+  if (sessionReading === 'every' && (sessions.length < sessionNamed.length || !sessions.every((p) => anyStatement([p], 'Allow', request))))
+    return { verdict: 'ImplicitlyDenied', why: 'a session policy does not allow (reading: every session policy must allow)' };
   return { verdict: 'Allowed', why: 'allowed' };
 }

@@ -15,13 +15,26 @@ export const ACCOUNT = '123456789012';
 /** What a generator may produce. `libSafe` leaves out what @cloud-copilot/iam-simulate 0.1.173 gets wrong. */
 export interface GenOptions {
   readonly libSafe: boolean;
+  /**
+   * Conditions for role sessions (session-differential.test.ts): adds keys a session's context holds
+   * (aws:TokenIssueTime, aws:SourceIdentity, more aws:PrincipalTag/*, role ARNs for aws:PrincipalArn) and
+   * leaves out StringLike on aws:CurrentTime, whose text form the documentation does not fix.
+   */
+  readonly session?: boolean;
+  /** With `session`: conditions on aws:SourceIdentity too. */
+  readonly sourceIdentity?: boolean;
+  /**
+   * With `session`: leave out conditions on aws:MultiFactorAuthPresent (the project's session context lacks the
+   * key, a finding pinned by session-differential.test.ts; set this to false to generate them again).
+   */
+  readonly withoutMfa?: boolean;
 }
 
 // ------------------------------------------------------------------------------------------------
 // Principal
 // ------------------------------------------------------------------------------------------------
 
-interface PrincipalSpec {
+export interface PrincipalSpec {
   readonly role: boolean;
   readonly name: string;
   readonly path: string;
@@ -68,7 +81,7 @@ const TIMES = ['2025-06-15T12:00:00Z', '2025-06-01T00:00:00Z', '2026-11-30T23:59
 const USER_AGENTS = ['curl/8.5.0', 'aws-cli/2.15.0 Python/3.11', 'Mozilla/5.0 (X11)', 'iam-http-api-cli/0.1.0', 'UA \u00fcn\u00efcode'];
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'];
 
-interface RequestSpec {
+export interface RequestSpec {
   readonly action: string;
   readonly region: string;
   readonly apiId: string;
@@ -81,7 +94,7 @@ interface RequestSpec {
   readonly mfa?: string;
 }
 
-const requestSpecArb = (o: GenOptions): fc.Arbitrary<RequestSpec> =>
+export const requestSpecArb = (o: GenOptions): fc.Arbitrary<RequestSpec> =>
   fc.record(
     {
       action: fc.oneof(
@@ -102,7 +115,7 @@ const requestSpecArb = (o: GenOptions): fc.Arbitrary<RequestSpec> =>
   );
 
 /** A later request of a case: the first one with a few things changed. */
-const variantArb = (o: GenOptions): fc.Arbitrary<Partial<RequestSpec>> =>
+export const variantArb = (o: GenOptions): fc.Arbitrary<Partial<RequestSpec>> =>
   requestSpecArb(o).chain((r) =>
     fc
       .subarray(['method', 'path', 'ip', 'time', 'userAgent', 'secure', 'region', 'apiId', 'mfa'] as const, { minLength: 1, maxLength: 3 })
@@ -130,7 +143,7 @@ interface ResourceSpec {
   readonly other: string;
 }
 
-const w = <T>(weight: number, value: T) => ({ weight, arbitrary: fc.constant(value) });
+export const w = <T>(weight: number, value: T) => ({ weight, arbitrary: fc.constant(value) });
 
 const resourceSpecArb = (o: GenOptions): fc.Arbitrary<ResourceSpec> =>
   fc.record({
@@ -184,9 +197,9 @@ const DATE_OPS = ['DateEquals', 'DateNotEquals', 'DateLessThan', 'DateLessThanEq
 const NUMERIC_OPS = ['NumericEquals', 'NumericNotEquals', 'NumericLessThan', 'NumericLessThanEquals', 'NumericGreaterThan', 'NumericGreaterThanEquals'];
 const ARN_OPS = ['ArnEquals', 'ArnLike', 'ArnNotEquals', 'ArnNotLike'];
 
-const epoch = (iso: string) => String(Date.parse(iso) / 1000);
+export const epoch = (iso: string) => String(Date.parse(iso) / 1000);
 
-const keyDefs = (o: GenOptions): KeyDef[] => [
+const baseKeyDefs = (o: GenOptions): KeyDef[] => [
   {
     key: 'aws:SourceIp',
     ops: ['IpAddress', 'NotIpAddress'],
@@ -266,6 +279,49 @@ const keyDefs = (o: GenOptions): KeyDef[] => [
 
 const NULL_KEYS = ['aws:MultiFactorAuthPresent', 'aws:UserAgent', 'aws:PrincipalTag/team', 'aws:username', 'aws:TokenIssueTime', 'aws:nope', 'AWS:SOURCEIP'];
 
+/** Keys a role session's request context holds (reference/session.ts builds it from the documentation). */
+const sessionKeyDefs = (o: GenOptions): KeyDef[] => [
+  {
+    key: 'aws:PrincipalArn',
+    ops: [...ARN_OPS, 'StringLike', 'StringEquals', 'StringEqualsIgnoreCase'],
+    values: [
+      'arn:aws:iam::123456789012:role/deployer',
+      'arn:aws:iam::123456789012:role/*',
+      'arn:aws:iam::123456789012:role/iam-http-api/*',
+      'arn:aws:iam::123456789012:role/Deployer',
+      'arn:aws:sts::123456789012:assumed-role/deployer/*',
+      'arn:aws:sts::123456789012:assumed-role/deployer/sess1',
+      'arn:aws:iam::*:role/*deployer',
+      'arn:aws:iam::${aws:PrincipalAccount}:role/*',
+    ],
+  },
+  { key: 'aws:userid', ops: STRING_OPS, values: ['AROAEXAMPLEROLE0001:*', '*:sess1', 'AROA*', 'AROAEXAMPLEROLE0001:sess1', '*:${aws:PrincipalTag/team}', 'AROAEXAMPLEROLE0001'] },
+  {
+    key: 'aws:TokenIssueTime',
+    ops: DATE_OPS,
+    values: ['2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z', '2025-06-15T11:00:00Z', '2030-01-01T00:00:00Z', '2025-06-01T02:00:00+02:00', epoch('2025-06-01T00:00:00Z')],
+  },
+  { key: 'aws:PrincipalTag/Team', ops: STRING_OPS, values: ['blue', 'red', 'Blue', '${aws:PrincipalTag/env}'] },
+  { key: 'aws:PrincipalTag/env', ops: ['StringEquals', 'StringNotEquals', 'StringEqualsIgnoreCase', 'StringLike'], values: ['dev', 'prod', 'DEV', 'p*'] },
+  { key: 'aws:PrincipalTag/cost-center', ops: ['StringEquals', 'StringNotEquals', 'StringLike'], values: ['12345', 'a b', '1*'] },
+  { key: 'aws:PrincipalType', ops: ['StringEquals', 'StringNotEquals', 'StringLike'], values: ['AssumedRole', 'Role', 'User', 'Assumed*'] },
+  ...(o.sourceIdentity ? [{ key: 'aws:SourceIdentity', ops: STRING_OPS, values: ['alice', 'a*', 'ci@example.com', '${aws:PrincipalTag/team}'] }] : []),
+];
+
+const keyDefs = (o: GenOptions): KeyDef[] =>
+  o.session
+    ? [
+        ...baseKeyDefs(o).filter((d) => !(d.key === 'aws:CurrentTime' && d.ops.includes('StringLike')) && !(o.withoutMfa && d.key === 'aws:MultiFactorAuthPresent')),
+        ...sessionKeyDefs(o),
+        ...sessionKeyDefs(o),
+      ]
+    : baseKeyDefs(o);
+
+const nullKeys = (o: GenOptions): string[] => [
+  ...NULL_KEYS.filter((k) => !(o.session && o.withoutMfa && k === 'aws:MultiFactorAuthPresent')),
+  ...(o.session && o.sourceIdentity ? ['aws:SourceIdentity'] : []),
+];
+
 const recase = (key: string, how: number): string => (how === 1 ? key.toLowerCase() : how === 2 ? key.toUpperCase() : key);
 
 const clauseArb = (o: GenOptions): fc.Arbitrary<ClauseSpec> => {
@@ -288,7 +344,7 @@ const clauseArb = (o: GenOptions): fc.Arbitrary<ClauseSpec> => {
     }));
   const nullClause = fc.record({
     operator: fc.constant('Null'),
-    key: fc.constantFrom(...NULL_KEYS),
+    key: fc.constantFrom(...nullKeys(o)),
     values: fc.constantFrom<ReadonlyArray<string | boolean>>(['true'], ['false'], [true], [false]),
     single: fc.boolean(),
   });
@@ -343,14 +399,14 @@ const INVALID_KINDS = [
 ] as const;
 type InvalidKind = (typeof INVALID_KINDS)[number];
 
-interface PolicySpec {
+export interface PolicySpec {
   readonly version: '2012-10-17' | '2008-10-17' | undefined;
   readonly statements: readonly StatementSpec[];
   readonly singleObject: boolean;
   readonly invalid?: InvalidKind;
 }
 
-const policySpecArb = (o: GenOptions, effects: fc.Arbitrary<'Allow' | 'Deny'>): fc.Arbitrary<PolicySpec> =>
+export const policySpecArb = (o: GenOptions, effects: fc.Arbitrary<'Allow' | 'Deny'>): fc.Arbitrary<PolicySpec> =>
   fc.record(
     {
       version: fc.oneof(w(7, '2012-10-17' as const), w(2, '2008-10-17' as const), w(1, undefined)),
@@ -372,8 +428,8 @@ export interface CaseSpec {
   readonly sessions: readonly PolicySpec[];
 }
 
-const allowMostly = fc.oneof(w(3, 'Allow' as const), w(2, 'Deny' as const));
-const allowOnly = fc.oneof(w(6, 'Allow' as const), w(1, 'Deny' as const));
+export const allowMostly = fc.oneof(w(3, 'Allow' as const), w(2, 'Deny' as const));
+export const allowOnly = fc.oneof(w(6, 'Allow' as const), w(1, 'Deny' as const));
 
 export const caseSpecArb = (o: GenOptions, requestsPerCase: number): fc.Arbitrary<CaseSpec> =>
   fc.record(
@@ -444,7 +500,7 @@ function pathSegment(seg: string, p: PrincipalSpec): string {
   return seg;
 }
 
-function renderRequest(r: RequestSpec, p: PrincipalSpec): AuthorizationRequest {
+export function renderRequest(r: RequestSpec, p: PrincipalSpec): AuthorizationRequest {
   const path = r.path.map((s) => pathSegment(s, p)).join('/');
   const resource = `arn:aws:execute-api:${r.region}:${ACCOUNT}:${r.apiId}/$default/${r.method}/${path}`;
   const context: Record<string, string> = {
@@ -550,7 +606,7 @@ function renderStatement(s: StatementSpec, index: number, r: RequestSpec, p: Pri
   return out;
 }
 
-function renderPolicy(spec: PolicySpec, r: RequestSpec, p: PrincipalSpec): Record<string, unknown> {
+export function renderPolicy(spec: PolicySpec, r: RequestSpec, p: PrincipalSpec): Record<string, unknown> {
   const statements = spec.statements.map((s, i) => renderStatement(s, i, r, p));
   const doc: Record<string, unknown> = {};
   if (spec.version !== undefined) doc.Version = spec.version;

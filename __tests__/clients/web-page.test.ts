@@ -657,6 +657,27 @@ describeWithChromium('browser page in headless Chromium: call as a role with tem
     expect(shown.signedAs).toBe(`Signed with the keys of ${key('admin').accessKeyId}`);
   });
 
+  it('a failed refresh shows STS\'s error and keeps the session until it expires; then the page says it expired, and Refresh assumes the role again', async () => {
+    expect(await assume({ sessionName: 'bob', duration: '900' })).toBe('active');
+    const keyId = await shownKeyId();
+    // Only the page's clock moves: its refresh is signed 10 minutes ahead of the STS's clock.
+    await page.clock.fastForward(600_000);
+    await page.waitForSelector('#sts-error:not([hidden])');
+    expect(await text('#sts-error')).toMatch(/^STS refused: SignatureDoesNotMatch \(HTTP 403\): Signature not yet current: /);
+    expect(await page.getAttribute('#role-session', 'data-state')).toBe('active');
+    expect(await shownKeyId()).toBe(keyId);
+    await page.clock.fastForward(300_000);
+    await page.waitForSelector('#role-session[data-state="expired"]');
+    expect(await text('#role-status')).toMatch(/^The role's temporary credentials expired at \d\d:\d\d:\d\d \(.*Z\): requests are signed with the keys above\. Refresh to assume the role again\.$/);
+    expect(await page.isVisible('#role-identity')).toBe(false);
+    expect(await page.isDisabled('#refresh')).toBe(false);
+    env!.advance(900_000); // the servers catch up with the page
+    await page.click('#refresh');
+    await page.waitForSelector('#role-session[data-state="active"]');
+    expect(await shownKeyId()).not.toBe(keyId);
+    expect(await page.isVisible('#sts-error')).toBe(false);
+  });
+
   it('a page on a foreign origin cannot read the STS: the browser blocks it (no Access-Control-Allow-Origin)', async () => {
     const foreign = await startPageServer({ port: 0, gatewayUrl: env!.gatewayUrl, region: env!.stack.region, stsUrl: env!.stsUrl });
     const other = await context!.newPage();

@@ -253,7 +253,7 @@ function stsErrorText(state: RoleSessionState): string | undefined {
 
 function renderRole(state: RoleSessionState): void {
   const assumed = state.assumed;
-  roleBox.dataset.state = state.busy ? 'pending' : assumed ? 'active' : state.error ? 'error' : state.expiredAt ? 'expired' : 'none';
+  roleBox.dataset.state = state.busy ? 'pending' : assumed ? 'active' : state.expiredAt ? 'expired' : state.error ? 'error' : 'none';
   roleBox.dataset.accessKeyId = assumed?.credentials.accessKeyId ?? '';
   roleSection.classList.toggle('active', assumed !== undefined);
   refreshButton.disabled = !state.started || state.busy;

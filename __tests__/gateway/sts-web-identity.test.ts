@@ -270,3 +270,51 @@ describe('with the AWS SDK for JavaScript v3', () => {
     }
   });
 });
+
+describe('a stack that references an existing provider (githubOidc.providerArn)', () => {
+  it('loads the role as synthesized and assumes it with a local token, whatever account the ARN names', async () => {
+    const { startWebIdentityStack: start } = await import('../support/web-identity-stack');
+    const deployed = 'arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com';
+    const other = await start({
+      environments: { dev: { invokers: { admin: { allow: ['* /*'] }, ci: { kind: 'role', allow: ['GET /*'], assumableBy: { githubOidc: { repository: 'my-org/my-repo', branch: 'main', providerArn: deployed } } } } } },
+    });
+    try {
+      expect(other.tf.resource?.aws_iam_openid_connect_provider).toBeUndefined();
+      const ci = other.stack.roles!.find((r) => r.name === 'iam-http-api-dev-ci')!;
+      const reply = await fetch(other.stsUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ Action: 'AssumeRoleWithWebIdentity', Version: '2011-06-15', RoleArn: ci.arn, RoleSessionName: 'gh', WebIdentityToken: signJwt(other.key, githubClaims({ repository: 'my-org/my-repo', branch: 'main', now: new Date() })) }).toString(),
+      });
+      const body = await reply.text();
+      expect(reply.status).toBe(200);
+      expect(tag(body, 'Provider')).toBe(deployed);
+      const wrong = await fetch(other.stsUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ Action: 'AssumeRoleWithWebIdentity', Version: '2011-06-15', RoleArn: ci.arn, RoleSessionName: 'gh', WebIdentityToken: signJwt(other.key, githubClaims({ repository: 'my-org/my-repo', branch: 'main', audience: 'https://github.com/my-org', now: new Date() })) }).toString(),
+      });
+      expect([wrong.status, tag(await wrong.text(), 'Message')]).toEqual([400, 'Incorrect token audience']);
+    } finally {
+      await other.close();
+    }
+  }, 120_000);
+});
+
+describe('npm start\'s hint for the GitHub roles', () => {
+  it('lists the roles GitHub may assume with their sub, and commands that work', async () => {
+    const { webIdentityHints, webTokenOptions } = await import('../../src/gateway/web-identity-hints');
+    expect(webIdentityHints(stack.roles!, stsUrl, stack.region)).toEqual([
+      '',
+      'GitHub Actions roles (AssumeRoleWithWebIdentity with a token of the local issuer, .iam-http-api/oidc-key.pem; real GitHub tokens are refused):',
+      '  iam-http-api-dev-ci  sub repo:my-org/my-repo:ref:refs/heads/main',
+      '  iam-http-api-dev-releaser  sub repo:my-org/my-repo:environment:prod',
+      '  e.g. npx iam-http-api web-token --repository my-org/my-repo --branch main > .iam-http-api/web-token.jwt',
+      `       AWS_WEB_IDENTITY_TOKEN_FILE=.iam-http-api/web-token.jwt AWS_ROLE_ARN=${ciArn} AWS_ROLE_SESSION_NAME=ci AWS_ENDPOINT_URL_STS=${stsUrl} AWS_DEFAULT_REGION=us-east-1 aws sts get-caller-identity`,
+    ]);
+    expect(webIdentityHints(stack.roles!.filter((r) => r.name.endsWith('-admin')), stsUrl, stack.region)).toEqual([]);
+    expect(webTokenOptions('repo:o/r:*')).toBe('--repository o/r --branch main');
+    expect(webTokenOptions('repo:o/r:ref:refs/heads/release-*')).toBe('--repository o/r --branch release-main');
+    expect(webTokenOptions('repo:o/*:*')).toBeUndefined();
+  });
+});

@@ -32,6 +32,8 @@ import { removeRunningGateway, writeRunningGateway } from '../gateway/running-ga
 import type { InspectAddress } from '../gateway/invoke';
 import { LocalGateway, PortInUseError } from '../gateway/server';
 import { ensureSessionKey, sessionKeyPath } from '../gateway/session-tokens';
+import { oidcKeyPath } from '../gateway/oidc-issuer';
+import { webIdentityHints } from '../gateway/web-identity-hints';
 import { DEFAULT_STS_PORT, StsPortInUseError, StsServer, whoMayAssume } from '../gateway/sts-server';
 import type { LambdaRuntime } from '../config/types';
 import { EnvValueError, portFromEnv } from './env-value';
@@ -124,6 +126,7 @@ function banner(stack: LoadedStack, url: string, keys: ReadonlyMap<string, { acc
       lines.push(`  e.g. AWS_SHARED_CREDENTIALS_FILE=${relCredentials} AWS_PROFILE=${example.invokers[0]} aws sts assume-role --endpoint-url ${stsUrl} --region ${stack.region} --role-arn ${example.role.arn} --role-session-name me`);
     }
   }
+  lines.push(...webIdentityHints(stack.roles ?? [], stsUrl, stack.region));
   if (page) {
     lines.push('', `Browser page: ${page.url}`);
     const origins = stack.cors?.allowOrigins ?? [];
@@ -181,7 +184,7 @@ async function main(): Promise<void> {
   });
   // STS is a convenience too: when its port is busy, the gateway serves the invokers' own keys.
   // Its answers are readable by the page's origin (and the stack's cors.allowOrigins; sts-cors.ts).
-  const sts = new StsServer({ gateway, sessionKey, port: stsPort, log: (line) => console.log(line), allowOrigins: page ? [page.url] : [] });
+  const sts = new StsServer({ gateway, sessionKey, port: stsPort, oidcKeyFile: oidcKeyPath(credentials), log: (line) => console.log(line), allowOrigins: page ? [page.url] : [] });
   const stsUrl = await sts.listen().catch((error: unknown) => {
     if (!(error instanceof StsPortInUseError)) throw error;
     console.error(error.message);

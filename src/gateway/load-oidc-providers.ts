@@ -17,7 +17,8 @@
  *   the stack; for GitHub's issuer the local STS assumes `sts.amazonaws.com` only, the audience
  *   GitHub's docs tell AWS users to register ("For the Audience: use sts.amazonaws.com if you are
  *   using the official action", "Configuring OpenID Connect in Amazon Web Services"), the
- *   stricter choice.
+ *   stricter choice. Its account is the deployed one (config githubOidc.providerArn), which the
+ *   local account stands for, so the local STS does not compare it with the role's.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -145,7 +145,10 @@ export function verifyWebIdentityToken(
   const { claims } = jwt;
   if (typeof claims.iss !== 'string' || claims.iss === '') throw invalidToken('Missing a required claim: iss');
   const issuer = claims.iss.replace(/\/$/, '');
-  const provider = options.providers.find((p) => p.url === issuer && p.arn === providerArn(options.accountId, issuer));
+  // A provider of the stack must be in the role's account. One a trust policy names by ARN
+  // (githubOidc.providerArn) stands for the deployed account's provider: locally every role is in
+  // the local account, so its ARN's account is not compared (load-oidc-providers.ts).
+  const provider = options.providers.find((p) => p.url === issuer && (p.address === undefined || p.arn === providerArn(options.accountId, issuer)));
   if (!provider) throw invalidToken(`No OpenIDConnect provider found in your account for ${claims.iss}`);
   const key = provider.url === LOCAL_ISSUER_URL ? options.issuerKey : undefined;
   if (!key) throw invalidToken("Couldn't retrieve verification key from your identity provider.");

@@ -19,7 +19,11 @@
  *     claims as condition keys `<issuer host>:sub` and `<issuer host>:aud`. Those two are what IAM
  *     provides for GitHub's tokens: "AWS does not support custom claims for OIDC" (GitHub,
  *     "Configuring OpenID Connect in Amazon Web Services"), so a condition on
- *     `token.actions.githubusercontent.com:repository` matches nothing, as in AWS.
+ *     `token.actions.githubusercontent.com:repository` matches nothing, as in AWS. Other keys in
+ *     the context: aws:SourceIp, aws:CurrentTime, aws:EpochTime, aws:SecureTransport,
+ *     aws:RequestedRegion, aws:UserAgent, sts:RoleSessionName (none of the caller's: there is no
+ *     IAM caller). aws:FederatedProvider is left out: no AWS text found saying trust policies see
+ *     it, so a condition on it denies (the stricter choice).
  * Session: minted with the gateway's session key like AssumeRole's; DurationSeconds within the
  * role's maximum (no chaining: the caller is not a role session). `Policy` and `PolicyArns`
  * (customer managed policies of the stack) narrow the session.
@@ -195,7 +199,6 @@ export function assumeRoleWithWebIdentity(parameters: ReadonlyMap<string, string
     'aws:EpochTime': String(seconds),
     'aws:SecureTransport': 'true',
     'aws:RequestedRegion': stack.region,
-    'aws:FederatedProvider': provider.arn,
     ...(facts.userAgent ? { 'aws:UserAgent': facts.userAgent } : {}),
     'sts:RoleSessionName': request.roleSessionName,
     [`${host}:sub`]: subject,

@@ -108,6 +108,14 @@ describe('temporary credentials from npm start\'s local STS, with clients nobody
       });
       expect(Math.abs(summary.assumed.expiresInSeconds - 900)).toBeLessThan(30);
     }, 60_000);
+
+    it('clients/python/call_api.py with the role profile: GET 200, POST 403', async () => {
+      const script = path.join(root, 'clients', 'python', 'call_api.py');
+      const get = await run('python3', [script, 'GET', `${running.url}/hello`, '--profile', 'deployer-local'], env);
+      expect(get).toEqual({ code: 0, stderr: '', stdout: `HTTP 200 OK\n${JSON.stringify({ method: 'GET', path: '/hello', body: '' }, null, 2)}\n` });
+      const post = await run('python3', [script, 'POST', `${running.url}/items`, '--data', '{"message":"hi"}', '--profile', 'deployer-local'], env);
+      expect(post).toEqual({ code: 1, stderr: '', stdout: `HTTP 403 Forbidden\n${JSON.stringify({ message: 'Forbidden' }, null, 2)}\n` });
+    }, 60_000);
   });
 
   describe('@aws-sdk/client-sts', () => {

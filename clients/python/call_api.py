@@ -7,6 +7,14 @@ AWS_SECRET_ACCESS_KEY, or a profile (--profile or AWS_PROFILE) in AWS_SHARED_CRE
     python3 clients/python/call_api.py GET http://127.0.0.1:3000/hello --profile viewer
     python3 clients/python/call_api.py POST http://127.0.0.1:3000/items --data '{"message":"hi"}' --profile admin
 
+Temporary credentials work as in any botocore client: AWS_SESSION_TOKEN (or a profile's
+aws_session_token) is signed as X-Amz-Security-Token, and a role profile (role_arn with
+source_profile, in AWS_CONFIG_FILE) is assumed by botocore at the profile's endpoint_url, so one
+pointing at the local STS works locally:
+
+    AWS_CONFIG_FILE=my-config AWS_SHARED_CREDENTIALS_FILE=.iam-http-api/credentials \
+      python3 clients/python/call_api.py GET http://127.0.0.1:3000/hello --profile deployer-local
+
 Prints the status line and the body; exits 0 for 2xx, 1 otherwise. Never prints a secret.
 """
 import argparse
@@ -37,7 +45,9 @@ def main() -> int:
         return 2
 
     headers = {"content-type": "application/json"} if args.data is not None else {}
-    request = AWSRequest(method=args.method.upper(), url=args.url, data=args.data, headers=headers)
+    # Bytes: urllib refuses a str body (a POST with --data failed with a TypeError before).
+    body = args.data.encode("utf-8") if args.data is not None else None
+    request = AWSRequest(method=args.method.upper(), url=args.url, data=body, headers=headers)
     SigV4Auth(credentials, "execute-api", args.region).add_auth(request)
     prepared = request.prepare()
 

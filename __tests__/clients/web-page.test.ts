@@ -544,9 +544,19 @@ describeWithChromium('browser page in headless Chromium: call as a role with tem
     expect(await text('#sts-error')).toMatch(/^STS refused: ValidationError \(HTTP 400\): .*roleSessionName/);
   });
 
+  it('"Another role ARN…" takes any ARN; one the stack does not have is refused as AWS refuses it (AccessDenied)', async () => {
+    await page.selectOption('#role-arn', 'other');
+    expect(await page.isVisible('#role-arn-other')).toBe(true);
+    await page.fill('#role-arn-other', 'arn:aws:iam::123456789012:role/nope');
+    expect(await assume({ sessionName: 'alice' })).toBe('error');
+    const adminArn = env!.stack.invokers.find((i) => i.name === 'admin')!.principal.arn;
+    expect(await text('#sts-error')).toBe(`STS refused: AccessDenied (HTTP 403): User: ${adminArn} is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::123456789012:role/nope`);
+  });
+
   it('admin assumes deployer (900 s): the page shows the assumed-role ARN, an ASIA key id and the expiry, after a CORS preflight to the STS', async () => {
     await enterKeys('admin');
-    expect(await assume({ sessionName: 'alice', duration: '900' })).toBe('active');
+    expect(await assume({ roleArn: deployer().arn, sessionName: 'alice', duration: '900' })).toBe('active');
+    expect(await page.isVisible('#role-arn-other')).toBe(false);
     expect(await page.isVisible('#sts-error')).toBe(false);
     expect(await text('#role-arn-assumed')).toBe('arn:aws:sts::123456789012:assumed-role/iam-http-api-dev-deployer/alice');
     expect(await text('#role-assumed-id')).toMatch(/^AROA[A-Z0-9]{17}:alice$/);

@@ -2,6 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { parseIni } from '../../src/gateway/credentials';
 import { loadStack } from '../../src/gateway/load-stack';
 import { FIXTURES } from '../support/gateway';
@@ -194,5 +196,59 @@ describe('npm start, stopping', () => {
     expect(await inFlight).toBe('cut');
     // The Lambda process running the request ended with the gateway.
     expect(await gone(Number(pid))).toBe(true);
+  }, 60_000);
+});
+
+describe('npm start, other accounts', () => {
+  // The dev stack synthesized into its own folder, its deployer role then trusting account
+  // 111122223333 with an ExternalId too (as `assumableBy.accounts` synthesizes it).
+  let scratch: string;
+  let env: Record<string, string>;
+  const partner = 'account-111122223333';
+  beforeAll(() => {
+    fs.mkdirSync(path.join(root, '.build'), { recursive: true });
+    scratch = fs.mkdtempSync(path.join(root, '.build', 'start-accounts-test-'));
+    env = { CDKTF_OUTDIR: path.join(scratch, 'cdktf.out'), IAM_HTTP_API_CREDENTIALS: path.join(scratch, 'credentials'), STACK: 'dev' };
+    const synth = spawnSync(process.execPath, ['--import', 'tsx', 'main.ts'], { cwd: root, env: { ...process.env, CDKTF_OUTDIR: env.CDKTF_OUTDIR }, encoding: 'utf8' });
+    if (synth.status !== 0) throw new Error(`synth failed: ${synth.stderr}`);
+    const file = path.join(env.CDKTF_OUTDIR, 'stacks', 'dev', 'cdk.tf.json');
+    const tf = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const role = tf.resource.aws_iam_role.invoker_deployer;
+    const trust = JSON.parse(role.assume_role_policy);
+    trust.Statement.push({ Sid: 'AssumeByAccount111122223333', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': 'partner-42' } } });
+    role.assume_role_policy = JSON.stringify(trust);
+    fs.writeFileSync(file, JSON.stringify(tf, null, 2));
+  }, 60_000);
+  afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+  it('writes a profile for each trusted account, kept across restarts, named in the banner and gateway.json, never its secret', async () => {
+    const gateway = start({ ...env, PORT: String(await freePort()) }, { args: ['--no-watch'] });
+    await ready(gateway);
+    const credentials = parseIni(fs.readFileSync(env.IAM_HTTP_API_CREDENTIALS, 'utf8'));
+    expect([...credentials.keys()]).toEqual(['admin', 'editor', 'viewer', partner]);
+    const key = credentials.get(partner)!;
+    expect(key.aws_access_key_id).toMatch(/^AKIA[A-Z0-9]{16}$/);
+    const deployer = 'arn:aws:iam::123456789012:role/iam-http-api/iam-http-api-dev-deployer';
+    expect(gateway.stdout).toMatch(new RegExp(`deployer\\s+${deployer}\\s+assumable by admin, ${partner} \\(ExternalId partner-42\\)`));
+    expect(gateway.stdout).toContain(`  ${partner}  ${key.aws_access_key_id}  may assume iam-http-api-dev-deployer`);
+    expect(gateway.stdout).toContain(`AWS_PROFILE=${partner} aws sts assume-role --endpoint-url`);
+    expect(gateway.stdout + gateway.stderr).not.toContain(key.aws_secret_access_key);
+    const running = JSON.parse(fs.readFileSync(path.join(scratch, 'gateway.json'), 'utf8'));
+    expect(running.roles).toEqual([{ name: 'iam-http-api-dev-deployer', arn: deployer, assumableBy: ['admin', partner], externalIds: { [partner]: 'partner-42' } }]);
+
+    // The identity of that account, through the local STS.
+    const sts = new URL(running.stsUrl);
+    const body = 'Action=GetCallerIdentity&Version=2011-06-15';
+    const signer = new SignatureV4({ service: 'sts', region: 'us-east-1', credentials: { accessKeyId: key.aws_access_key_id, secretAccessKey: key.aws_secret_access_key }, sha256: Hash.bind(null, 'sha256') });
+    const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: sts.hostname, port: Number(sts.port), path: '/', query: {}, headers: { host: sts.host, 'content-type': 'application/x-www-form-urlencoded' }, body });
+    expect(await (await fetch(sts, { method: 'POST', headers: signed.headers as Record<string, string>, body })).text()).toContain('<Arn>arn:aws:iam::111122223333:user/iam-http-api-local</Arn>');
+    gateway.child.kill('SIGTERM');
+    expect(await gateway.exited).toBe(0);
+
+    const again = start({ ...env, PORT: String(await freePort()) }, { args: ['--no-watch'] });
+    await ready(again);
+    again.child.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
+    expect(parseIni(fs.readFileSync(env.IAM_HTTP_API_CREDENTIALS, 'utf8')).get(partner)).toEqual(key);
   }, 60_000);
 });

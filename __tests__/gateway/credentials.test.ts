@@ -37,6 +37,16 @@ describe('local invoker credentials', () => {
     expect(parseIni(fs.readFileSync(file, 'utf8')).get('someone-else')).toEqual({ aws_access_key_id: 'AKIAEXAMPLE' });
   });
 
+  it('keeps the other accounts\' profiles (account-<id>) beside the invokers\', asked separately, across restarts', () => {
+    const invokers = ensureInvokerKeys(file, ['admin', 'viewer']);
+    const accounts = ensureInvokerKeys(file, ['account-111122223333']);
+    expect(accounts.get('account-111122223333')?.accessKeyId).toMatch(/^AKIA[A-Z0-9]{16}$/);
+    // Asking for the invokers again (watch mode) neither drops nor renews the account's key.
+    expect(ensureInvokerKeys(file, ['admin', 'viewer'])).toEqual(invokers);
+    expect(ensureInvokerKeys(file, ['account-111122223333'])).toEqual(accounts);
+    expect([...parseIni(fs.readFileSync(file, 'utf8')).keys()]).toEqual(['admin', 'viewer', 'account-111122223333']);
+  });
+
   it('tightens a file that was made readable by others', () => {
     ensureInvokerKeys(file, ['admin']);
     fs.chmodSync(file, 0o644);

@@ -5,10 +5,12 @@
  * file is, and examples to paste. Never prints a secret. Also serves the browser page
  * (clients/web) on http://127.0.0.1:${PAGE_PORT:-5173}, another origin than the gateway.
  *
- * The local STS (AssumeRole, GetCallerIdentity; sts-server.ts) runs on
+ * The local STS (AssumeRole, GetSessionToken, GetCallerIdentity; sts-server.ts) runs on
  * http://127.0.0.1:${STS_PORT:-3001}: its sessions are sealed with the session key beside the
  * credentials file (`session-key`) and accepted by the gateway. When its port is busy the
- * gateway runs without it and says so in one line, as for the browser page.
+ * gateway runs without it and says so in one line, as for the browser page. Every AWS account a
+ * role trusts gets a local identity in the credentials file (profile `account-<id>`; banner and
+ * gateway.json name it among who may assume each role, never its secret).
  *
  * Variables: STACK, PORT, STS_PORT, PAGE_PORT, CDKTF_OUTDIR (cdktf's), IAM_HTTP_API_CREDENTIALS (another
  * credentials file than .iam-http-api/credentials, e.g. for tests), IAM_HTTP_API_WORKERS (Lambda
@@ -24,6 +26,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { compilePrincipal } from '../iam/decide';
 import { describePolicy } from '../iam/principal';
+import { accountIdentities } from '../gateway/account-identities';
 import { CredentialsFileError, credentialsPath, ensureInvokerKeys } from '../gateway/credentials';
 import { loadStack, StackLoadError, type LoadedStack } from '../gateway/load-stack';
 import { DenialLog } from '../gateway/denial-log';
@@ -85,7 +88,7 @@ function parsePort(text: string | undefined): number {
   return portFromEnv('PORT', text, 3000);
 }
 
-function banner(stack: LoadedStack, url: string, keys: ReadonlyMap<string, { accessKeyId: string }>, credentials: string, page: PageServer | undefined, watching: boolean, inspect: InspectAddress | undefined, stsUrl: string | undefined): string {
+function banner(stack: LoadedStack, url: string, keys: ReadonlyMap<string, { accessKeyId: string }>, credentials: string, page: PageServer | undefined, watching: boolean, inspect: InspectAddress | undefined, stsUrl: string | undefined, accountKeys: ReadonlyMap<string, { accessKeyId: string }> = new Map()): string {
   const relCredentials = path.relative(process.cwd(), credentials) || credentials;
   const first = stack.invokers.find((i) => i.name === 'viewer') ?? stack.invokers[0];
   const scope = `aws:amz:${stack.region}:execute-api`;
@@ -120,10 +123,25 @@ function banner(stack: LoadedStack, url: string, keys: ReadonlyMap<string, { acc
     // Role invokers are named as user invokers are: `<prefix><invoker>`; print the invoker's name.
     const sample = stack.invokers[0];
     const prefix = sample && sample.principal.name.endsWith(sample.name) ? sample.principal.name.slice(0, -sample.name.length) : '';
-    for (const { role, invokers } of roles) lines.push(`  ${(prefix && role.name.startsWith(prefix) ? role.name.slice(prefix.length) : role.name).padEnd(10)} ${role.arn}  ${invokers.length > 0 ? `assumable by ${invokers.join(', ')}` : 'assumable by no invoker'}`);
+    for (const { role, invokers, accounts } of roles) {
+      const assumers = [...invokers, ...accounts.map((a) => (a.externalId !== undefined ? `${a.profile} (ExternalId ${a.externalId})` : a.profile))];
+      lines.push(`  ${(prefix && role.name.startsWith(prefix) ? role.name.slice(prefix.length) : role.name).padEnd(10)} ${role.arn}  ${assumers.length > 0 ? `assumable by ${assumers.join(', ')}` : 'assumable by no invoker'}`);
+    }
     const example = roles.find((r) => r.invokers.length > 0);
     if (stsUrl && example) {
       lines.push(`  e.g. AWS_SHARED_CREDENTIALS_FILE=${relCredentials} AWS_PROFILE=${example.invokers[0]} aws sts assume-role --endpoint-url ${stsUrl} --region ${stack.region} --role-arn ${example.role.arn} --role-session-name me`);
+    }
+    // Other accounts' local identities (account-identities.ts): they may only assume roles.
+    const partners = roles.flatMap(({ role, accounts }) => accounts.map((a) => ({ role, ...a })));
+    if (partners.length > 0) {
+      lines.push('', `Other accounts (profiles in ${relCredentials}, user iam-http-api-local of each; they may assume roles, not call the API):`);
+      for (const profile of [...new Set(partners.map((p) => p.profile))]) {
+        lines.push(`  ${profile}  ${accountKeys.get(profile)?.accessKeyId ?? '(no key)'}  may assume ${partners.filter((p) => p.profile === profile).map((p) => p.role.name).join(', ')}`);
+      }
+      const partner = partners[0];
+      if (stsUrl && partner) {
+        lines.push(`  e.g. AWS_SHARED_CREDENTIALS_FILE=${relCredentials} AWS_PROFILE=${partner.profile} aws sts assume-role --endpoint-url ${stsUrl} --region ${stack.region} --role-arn ${partner.role.arn} --role-session-name partner${partner.externalId !== undefined ? ` --external-id ${partner.externalId}` : ''}`);
+      }
     }
   }
   lines.push(...webIdentityHints(stack.roles ?? [], stsUrl, stack.region));
@@ -163,6 +181,8 @@ async function main(): Promise<void> {
   const building = builder.build(stack.integration.runtime as LambdaRuntime);
   const credentials = process.env.IAM_HTTP_API_CREDENTIALS || credentialsPath(root);
   const keys = ensureInvokerKeys(credentials, stack.invokers.map((i) => i.name));
+  // Each account a role trusts gets a local identity, its key kept in the same file (account-identities.ts).
+  const accountKeys = ensureInvokerKeys(credentials, accountIdentities(stack.roles ?? [], stack.accountId).map((a) => a.name));
   const sessionKey = ensureSessionKey(sessionKeyPath(credentials));
   const denials = new DenialLog(path.join(path.dirname(credentials), 'denials.json'));
   // The gateway runs a copy of the bundle with its source map inline, which a re-synthesis does
@@ -170,7 +190,7 @@ async function main(): Promise<void> {
   const primed = await building;
   if (!watch) await builder.dispose();
   const gateway = new LocalGateway({
-    stack: withLocalBundle(root, stack, primed), keys, port, sessionKey, log: (line) => console.log(line), onDenied: (denial) => denials.record(denial),
+    stack: withLocalBundle(root, stack, primed), keys, port, sessionKey, accountKeys: (profiles) => ensureInvokerKeys(credentials, profiles), log: (line) => console.log(line), onDenied: (denial) => denials.record(denial),
     // Debugging: one Lambda process, so one debugger target.
     ...(inspect ? { inspect, workers: 1 } : {}),
   });
@@ -195,7 +215,10 @@ async function main(): Promise<void> {
   const stateFile = path.join(path.dirname(credentials), 'gateway.json');
   writeRunningGateway(stateFile, { url, stack: stack.stackName, region: stack.region, pid: process.pid, credentialsFile: credentials, denialsFile: denials.file,
     ...(stsUrl ? { stsUrl } : {}),
-    roles: whoMayAssume(stack).map(({ role, invokers }) => ({ name: role.name, arn: role.arn, assumableBy: invokers })),
+    roles: whoMayAssume(stack).map(({ role, invokers, accounts }) => ({
+      name: role.name, arn: role.arn, assumableBy: [...invokers, ...accounts.map((a) => a.profile)],
+      ...(accounts.some((a) => a.externalId !== undefined) ? { externalIds: Object.fromEntries(accounts.flatMap((a) => (a.externalId !== undefined ? [[a.profile, a.externalId]] : []))) } : {}),
+    })),
   });
   const watching: Watching | undefined = watch
     ? await watchProject({ root, outdir, stackName, credentials, gateway, builder, primed, print: (text) => console.log(text), printError: (text) => console.error(text) })
@@ -224,7 +247,7 @@ async function main(): Promise<void> {
     if (process.ppid !== PARENT_PID) stop('SIGTERM', 'the process that started npm start ended');
   }, 500).unref();
   // After the handlers: whoever reads the banner's last line may signal at once.
-  console.log(banner(stack, url, keys, credentials, page, watching !== undefined, inspect, stsUrl));
+  console.log(banner(stack, url, keys, credentials, page, watching !== undefined, inspect, stsUrl, accountKeys));
 }
 
 main().catch((error: unknown) => {

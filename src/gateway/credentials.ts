@@ -1,6 +1,7 @@
 /**
  * Local invoker credentials: `.iam-http-api/credentials`, in the AWS shared-credentials INI
- * format (one profile per invoker), mode 0600, created on first start and kept across
+ * format (one profile per user invoker, and one per other AWS account a role trusts,
+ * `account-<id>`: account-identities.ts), mode 0600, created on first start and kept across
  * restarts. Key ids look like AWS's (`AKIA` + 16 upper-case letters and digits); secrets are
  * 40 characters from the CSPRNG. Nothing here prints a secret.
  */

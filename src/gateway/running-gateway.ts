@@ -15,10 +15,13 @@ export interface RunningGateway {
   readonly credentialsFile: string;
   /** Where the last IAM denials are explained (denial-log.ts). */
   readonly denialsFile?: string;
-  /** The local STS (AssumeRole, GetCallerIdentity), when it runs (sts-server.ts). */
+  /** The local STS (AssumeRole, GetSessionToken, GetCallerIdentity, ...), when it runs (sts-server.ts). */
   readonly stsUrl?: string;
-  /** The stack's roles, and the invokers that may assume each. */
-  readonly roles?: readonly { readonly name: string; readonly arn: string; readonly assumableBy: readonly string[] }[];
+  /**
+   * The stack's roles and the local profiles that may assume each: user invokers, and the other
+   * accounts' identities (`account-<id>`, account-identities.ts) with the ExternalId each must pass.
+   */
+  readonly roles?: readonly { readonly name: string; readonly arn: string; readonly assumableBy: readonly string[]; readonly externalIds?: Readonly<Record<string, string>> }[];
 }
 
 export function runningGatewayPath(root: string): string {

@@ -269,7 +269,7 @@ describe('summarizePlan: role trust policies', () => {
       { environment: 'dev', configuredAttribute: (type, name, attr) => stackJson[`${type}.${name}.${attr}`] },
     );
     expect(summary.warnings.map((w) => w.message)).toEqual([
-      'role `ci` (IAM role `iam-http-api-dev-ci`) can now be assumed by IAM user `iam-http-api-dev-admin` (ARN known after apply)',
+      'role `ci` (IAM role `iam-http-api-dev-ci`) can now be assumed by invoker `admin` (IAM user `iam-http-api-dev-admin`)',
       'role `ci` (IAM role `iam-http-api-dev-ci`) can now be assumed by service `lambda.amazonaws.com`',
       'role `ci` (IAM role `iam-http-api-dev-ci`) can now be assumed by GitHub `repo:org/app:ref:refs/heads/main`',
     ]);
@@ -287,7 +287,7 @@ describe('summarizePlan: role trust policies', () => {
       },
     );
     expect(summary.warnings.map((w) => w.message)).toEqual([
-      'role `deployer` (IAM role `iam-http-api-dev-deployer`) can now be assumed by IAM user `iam-http-api-dev-editor` (ARN known after apply)',
+      'role `deployer` (IAM role `iam-http-api-dev-deployer`) can now be assumed by invoker `editor` (IAM user `iam-http-api-dev-editor`)',
     ]);
   });
 

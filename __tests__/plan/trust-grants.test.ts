@@ -49,8 +49,8 @@ describe('compareTrust: a new role', () => {
     const after = doc(allow({ AWS: ['${aws_iam_user.invoker_admin.arn}', '${aws_iam_role.other.arn}', '${aws_iam_user.gone.arn}'] }));
     const nameOf = (_type: string, resource: string) => (resource === 'invoker_admin' ? 'iam-http-api-dev-admin' : resource === 'other' ? 'r' : undefined);
     expect(compareTrust(undefined, after, { nameOf })?.widened).toEqual([
-      'can now be assumed by IAM user `iam-http-api-dev-admin` (ARN known after apply)',
-      'can now be assumed by IAM role `r` (ARN known after apply)',
+      'can now be assumed by invoker `admin` (IAM user `iam-http-api-dev-admin`)',
+      'can now be assumed by IAM role `r`',
       'can now be assumed by `${aws_iam_user.gone.arn}` (known after apply)',
     ]);
   });
@@ -215,7 +215,7 @@ describe('compareTrust: unchanged, reordered, and references known after apply',
     const after = doc(allow({ AWS: ['${aws_iam_user.invoker_admin.arn}', '${aws_iam_user.invoker_editor.arn}'] }));
     const nameOf = (_type: string, resource: string) => `iam-http-api-dev-${resource.replace('invoker_', '')}`;
     expect(compareTrust(before, after, { ownAccount: OWN, nameOf })).toEqual({
-      widened: ['can now be assumed by IAM user `iam-http-api-dev-editor` (ARN known after apply)'],
+      widened: ['can now be assumed by invoker `editor` (IAM user `iam-http-api-dev-editor`)'],
       narrowed: [],
     });
     // The same name in another account is someone else.

@@ -3,23 +3,35 @@
  * (built in process with buildApp, as main.ts builds the project's) whose role trusts user
  * invokers, another account with an external id, a service and GitHub Actions (so the stack
  * also creates GitHub's OIDC provider), applied with hashicorp/aws 5.100.0, planned again
- * (no changes), read back with boto3 and destroyed. Harness: __tests__/support/terraform-offline.ts.
+ * (no changes), read back with boto3 and destroyed. Then a second stack in the same account
+ * (IAM allows one OIDC provider per URL per account) references that provider by ARN
+ * (`githubOidc.providerArn`): its role applies, plans clean and is destroyed while the first
+ * stack's provider stays. To keep the test bounded, the second stack is applied with `-target`
+ * on its role (the role is all that differs; the rest of the stack is the first one's).
+ * Harness: __tests__/support/terraform-offline.ts.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildApp } from '../../src/app/build-app';
 import { describeWithOfflineTools } from '../support/offline-tools';
 import { startMotoServer, type MotoServer } from '../support/moto-server';
-import { destroyAndCleanUp, planDetailed, prepareOfflineTerraform, readRolesFromMoto, terraformOutputs, type OfflineTerraform, runStep } from '../support/terraform-offline';
+import { destroyAndCleanUp, planDetailed, prepareOfflineTerraform, readRolesFromMoto, readStackJson, terraformOutputs, type OfflineTerraform, runStep } from '../support/terraform-offline';
 
 const root = path.resolve(__dirname, '..', '..');
 const STEP_TIMEOUT = 5 * 60 * 1000;
 const ROLE = 'roles-dev-deployer';
+const PROVIDER_ARN = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com';
+/** The second stack's role, trusting GitHub through the first stack's provider. */
+const SECOND_ROLE = 'roles-prod-releaser';
 
 describeWithOfflineTools('role invokers with real terraform against moto', () => {
   let outdir: string;
   let moto: MotoServer | undefined;
   let tf: OfflineTerraform | undefined;
+  /** The second stack (same account, same moto), referencing the first one's provider. */
+  let second: OfflineTerraform | undefined;
+  /** True while the second stack's role exists (so teardown destroys it only if the test did not). */
+  let secondApplied = false;
 
   beforeAll(async () => {
     fs.mkdirSync(path.join(root, '.build'), { recursive: true });
@@ -45,11 +57,27 @@ describeWithOfflineTools('role invokers with real terraform against moto', () =>
         },
       },
     }, { outdir, env: {}, buildDir: path.join(outdir, 'build') }).synth();
+    const secondOut = path.join(outdir, 'second');
+    buildApp({
+      name: 'roles',
+      environments: {
+        prod: {
+          invokers: {
+            releaser: { kind: 'role', allow: ['POST /releases'], assumableBy: { githubOidc: { repository: 'my-org/my-repo', environment: 'prod', providerArn: PROVIDER_ARN } } },
+          },
+        },
+      },
+    }, { outdir: secondOut, env: {}, buildDir: path.join(outdir, 'build-second') }).synth();
     moto = await startMotoServer();
     tf = prepareOfflineTerraform({ stackDir: path.join(outdir, 'stacks', 'dev'), endpoint: moto.endpoint });
+    second = prepareOfflineTerraform({ stackDir: path.join(secondOut, 'stacks', 'prod'), endpoint: moto.endpoint });
   }, STEP_TIMEOUT);
 
-  afterAll(() => destroyAndCleanUp({ tf, moto, dirs: [outdir] }), STEP_TIMEOUT);
+  afterAll(async () => {
+    // The second stack first: its role uses the first stack's provider.
+    if (second && secondApplied) await second.run(['destroy', '-auto-approve', '-input=false', '-target=aws_iam_role.invoker_releaser']);
+    await destroyAndCleanUp({ tf, moto, others: [second], dirs: [outdir] });
+  }, STEP_TIMEOUT);
 
   const step = (args: string[]): Promise<void> => runStep(tf, args);
 
@@ -92,6 +120,42 @@ describeWithOfflineTools('role invokers with real terraform against moto', () =>
       ],
     });
     expect(Object.keys(back.roles[ROLE]?.inlinePolicies ?? {})).toEqual(['invoke-api']);
+  }, STEP_TIMEOUT);
+
+  it('a second stack in the account references that provider by ARN: its role applies and plans clean, and its destroy leaves the provider', async () => {
+    const target = '-target=aws_iam_role.invoker_releaser';
+    const run = async (args: string[]) => {
+      const result = await second!.run(args);
+      if (result.code !== 0) throw new Error(`terraform ${args.join(' ')}: ${result.stderr.slice(-2000)}${result.stdout.slice(-2000)}`);
+      return result;
+    };
+    expect(JSON.stringify(readStackJson(second!.workDir).resource)).not.toContain('aws_iam_openid_connect_provider');
+    await run(['init', '-input=false']);
+    secondApplied = true;
+    await run(['apply', '-auto-approve', '-input=false', target]);
+    const plan = await second!.run(['plan', '-input=false', '-detailed-exitcode', target]);
+    expect({ code: plan.code, error: plan.code === 0 ? undefined : plan.stdout.slice(-3000) + plan.stderr.slice(-2000) }).toEqual({ code: 0, error: undefined });
+
+    const back = readRolesFromMoto({ endpoint: moto!.endpoint, roleNames: [SECOND_ROLE] });
+    expect(back.oidcProviders.map((p) => p.Arn)).toEqual([PROVIDER_ARN]);
+    expect(back.roles[SECOND_ROLE]?.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Sid: 'AssumeByGithubActions',
+        Effect: 'Allow',
+        Principal: { Federated: PROVIDER_ARN },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: {
+          StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' },
+          StringLike: { 'token.actions.githubusercontent.com:sub': 'repo:my-org/my-repo:environment:prod' },
+        },
+      },
+    ]);
+
+    await run(['destroy', '-auto-approve', '-input=false', target]);
+    secondApplied = false;
+    const after = readRolesFromMoto({ endpoint: moto!.endpoint, roleNames: [SECOND_ROLE] });
+    expect(after.roles[SECOND_ROLE]).toBeNull();
+    expect(after.oidcProviders.map((p) => p.Arn)).toEqual([PROVIDER_ARN]);
   }, STEP_TIMEOUT);
 
   it('terraform destroy removes the role and the OIDC provider', async () => {

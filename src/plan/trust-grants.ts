@@ -22,7 +22,7 @@ export type TrustPrincipal =
   | { readonly kind: 'account'; readonly account: string }
   | { readonly kind: 'arn'; readonly arn: string }
   /** A Terraform reference such as `${aws_iam_user.invoker_admin.arn}`: known after apply. */
-  | { readonly kind: 'reference'; readonly reference: string; readonly type?: string; readonly name?: string }
+  | { readonly kind: 'reference'; readonly reference: string; readonly type?: string; readonly resource?: string; readonly name?: string }
   | { readonly kind: 'service'; readonly service: string }
   /** A GitHub Actions workflow through the OIDC provider; `subject` undefined: no `sub` condition at all. */
   | { readonly kind: 'github'; readonly subject?: Pattern }
@@ -125,7 +125,7 @@ function awsPrincipal(value: string, ctx: TrustContext): TrustPrincipal {
   if (ref) {
     const [, type, resource] = ref as unknown as [string, string, string];
     const name = ctx.nameOf?.(type, resource);
-    return { kind: 'reference', reference: value, type, ...(name === undefined ? {} : { name }) };
+    return { kind: 'reference', reference: value, type, resource, ...(name === undefined ? {} : { name }) };
   }
   return { kind: 'arn', arn: value };
 }
@@ -356,8 +356,11 @@ export function describePrincipal(p: TrustPrincipal): string {
     case 'arn':
       return code(p.arn);
     case 'reference': {
+      // In-stack users and roles by their configured names (and invoker, as the rest of the summary names them).
       const what = p.type === 'aws_iam_user' ? 'IAM user' : p.type === 'aws_iam_role' ? 'IAM role' : undefined;
-      return what && p.name !== undefined ? `${what} ${code(p.name)} (ARN known after apply)` : `${code(p.reference)} (known after apply)`;
+      if (what === undefined || p.name === undefined) return `${code(p.reference)} (known after apply)`;
+      const invoker = /^invoker_(.+)$/.exec(p.resource ?? '')?.[1];
+      return invoker === undefined ? `${what} ${code(p.name)}` : `invoker ${code(invoker)} (${what} ${code(p.name)})`;
     }
     case 'service':
       return `service ${code(p.service)}`;

@@ -215,4 +215,21 @@ describeCli('with the AWS CLI and curl', () => {
     const post = await run('curl', ['-sS', '-w', '\n%{http_code}', '--aws-sigv4', scope, '--user', `${c.AccessKeyId}:${c.SecretAccessKey}`, '-H', `x-amz-security-token: ${c.SessionToken}`, '-H', 'content-type: application/json', '--data', '{"message":"hi"}', `${gatewayUrl}/items`]);
     expect(post.stdout.trim().split('\n').pop()).toBe('403');
   }, 60_000);
+
+  it('aws sts get-session-token, and assume-role\'s --policy-arns, --tags and --transitive-tag-keys as the CLI sends them', async () => {
+    const admin = stack.invokers.find((i) => i.name === 'admin')!.principal;
+    const token = await run('aws', ['sts', 'get-session-token', '--endpoint-url', stsUrl, '--duration-seconds', '900', '--output', 'json'], { env: cleanEnv() });
+    const { Credentials: c } = JSON.parse(token.stdout);
+    expect(c.AccessKeyId).toMatch(/^ASIA/);
+    const sessionEnv: NodeJS.ProcessEnv = { ...cleanEnv(), AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'none'), AWS_ACCESS_KEY_ID: c.AccessKeyId, AWS_SECRET_ACCESS_KEY: c.SecretAccessKey, AWS_SESSION_TOKEN: c.SessionToken };
+    delete sessionEnv.AWS_PROFILE;
+    expect(JSON.parse((await run('aws', ['sts', 'get-caller-identity', '--endpoint-url', stsUrl, '--output', 'json'], { env: sessionEnv })).stdout).Arn).toBe(admin.arn);
+    const again = await run('aws', ['sts', 'get-session-token', '--endpoint-url', stsUrl], { env: sessionEnv }).then(() => 'ok', (error: { stderr: string }) => error.stderr);
+    expect(again).toContain('An error occurred (AccessDenied) when calling the GetSessionToken operation: Cannot call GetSessionToken with session credentials');
+
+    const assume = (...extra: string[]) => run('aws', ['sts', 'assume-role', '--endpoint-url', stsUrl, '--role-arn', deployerArn, '--role-session-name', 'cli', ...extra], { env: cleanEnv() }).then(() => 'ok', (error: { stderr: string }) => error.stderr);
+    expect(await assume('--policy-arns', 'arn=arn:aws:iam::123456789012:policy/nope')).toContain('An error occurred (InvalidParameterValue) when calling the AssumeRole operation: Policy arn:aws:iam::123456789012:policy/nope does not exist or is not attachable.');
+    expect(await assume('--tags', 'Key=project,Value=apollo', '--transitive-tag-keys', 'project')).toContain(`is not authorized to perform: sts:TagSession on resource: ${deployerArn}`);
+    expect(await assume('--tags', 'Key=project,Value=apollo', '--transitive-tag-keys', 'team')).toContain('An error occurred (InvalidParameterValue) when calling the AssumeRole operation: The specified transitive tag key must be included in the requested tags.');
+  }, 60_000);
 });

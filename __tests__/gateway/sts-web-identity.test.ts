@@ -318,3 +318,39 @@ describe('npm start\'s hint for the GitHub roles', () => {
     expect(webTokenOptions('repo:o/*:*')).toBeUndefined();
   });
 });
+
+describe('verifyWebIdentityToken, providers', () => {
+  it('a provider of the stack whose keys the local STS does not have: "Couldn\'t retrieve verification key"', async () => {
+    const { verifyWebIdentityToken } = await import('../../src/gateway/sts-web-identity');
+    const eks = { url: 'https://oidc.eks.us-east-1.amazonaws.com/id/ABC', arn: 'arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC', clientIds: ['sts.amazonaws.com'], address: 'eks' };
+    const jwt = token({}, (c) => { c.iss = eks.url; });
+    expect(() => verifyWebIdentityToken(jwt, { accountId: '123456789012', providers: [eks], issuerKey: key, now: new Date() }))
+      .toThrow(expect.objectContaining({ status: 400, code: 'InvalidIdentityToken', message: "Couldn't retrieve verification key from your identity provider." }));
+    // The same provider in another account is not "in your account".
+    expect(() => verifyWebIdentityToken(jwt, { accountId: '210987654321', providers: [eks], issuerKey: key, now: new Date() }))
+      .toThrow(`No OpenIDConnect provider found in your account for ${eks.url}`);
+    // Without the local issuer's key nothing verifies.
+    expect(() => verifyWebIdentityToken(token(), { accountId: '123456789012', providers: [{ url: 'https://token.actions.githubusercontent.com', arn: PROVIDER_ARN, clientIds: ['sts.amazonaws.com'], address: 'gh' }], issuerKey: undefined, now: new Date() }))
+      .toThrow("Couldn't retrieve verification key from your identity provider.");
+  });
+
+  it('an audience list matches when one of them is a client id; a missing sub or exp is refused', async () => {
+    const { verifyWebIdentityToken } = await import('../../src/gateway/sts-web-identity');
+    const providers = [{ url: 'https://token.actions.githubusercontent.com', arn: PROVIDER_ARN, clientIds: ['sts.amazonaws.com'], address: 'gh' }];
+    const options = { accountId: '123456789012', providers, issuerKey: key, now: new Date() };
+    expect(verifyWebIdentityToken(token({}, (c) => { c.aud = ['https://github.com/my-org', 'sts.amazonaws.com']; }), options)).toMatchObject({ audience: 'sts.amazonaws.com', subject: 'repo:my-org/my-repo:ref:refs/heads/main' });
+    expect(() => verifyWebIdentityToken(token({}, (c) => { delete c.sub; }), options)).toThrow('Missing a required claim: sub');
+    expect(() => verifyWebIdentityToken(token({}, (c) => { delete c.exp; }), options)).toThrow('Missing a required claim: exp');
+    expect(() => verifyWebIdentityToken(token({}, (c) => { c.exp = 'soon'; }), options)).toThrow(NOT_VALIDATED);
+  });
+
+  it('knownOidcProviders adds GitHub\'s provider named by ARN in a trust policy, and nothing else', async () => {
+    const { knownOidcProviders, oidcProvidersOfStack } = await import('../../src/gateway/load-oidc-providers');
+    const trust = (federated: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Federated: federated }, Action: 'sts:AssumeRoleWithWebIdentity' }] });
+    expect(knownOidcProviders([], [trust('arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com'), trust('arn:aws:iam::111122223333:oidc-provider/accounts.google.com'), trust('cognito-identity.amazonaws.com')]))
+      .toEqual([{ url: 'https://token.actions.githubusercontent.com', arn: 'arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com', clientIds: ['sts.amazonaws.com'] }]);
+    // The fixture's stack file names the provider resource.
+    expect(oidcProvidersOfStack(stack)).toEqual([{ url: 'https://token.actions.githubusercontent.com', arn: PROVIDER_ARN, clientIds: ['sts.amazonaws.com'], address: 'github_actions' }]);
+    expect(oidcProvidersOfStack({ stackDir: path.join(dir, 'missing'), accountId: '123456789012' })).toEqual([]);
+  });
+});

@@ -484,8 +484,29 @@ describe('iam-http-api with temporary credentials (a local gateway with its STS;
     expect(result.stdout.split('\n').slice(-4)).toEqual([
       `Roles of the local gateway (its STS: ${gw.stsUrl}):`,
       `  iam-http-api-dev-deployer  ${gw.deployerArn}  assumable by admin`,
-      'Call as one: iam-http-api call PATH --profile INVOKER --role-arn ARN',
+      'Call as one: iam-http-api call PATH --profile INVOKER --role-arn ARN; a session for a shell: eval "$(iam-http-api keys --role NAME --env)"',
       '',
     ]);
+  });
+
+  it('keys --role deployer --env: export lines of a new session assumed by admin, which then call as the role', async () => {
+    expect(await run(['keys', '--role', 'deployer'], env)).toEqual({
+      code: 0,
+      stderr: '',
+      stdout: `iam-http-api-dev-deployer  ${gw.deployerArn}  assumable by admin\n` +
+        'No keys of its own: iam-http-api keys --role deployer --env prints export lines of a new session; call --role-arn ARN assumes it for one call.\n',
+    });
+    const exported = await run(['keys', '--role', 'deployer', '--env'], env);
+    expect([exported.code, exported.stderr]).toEqual([0, '']);
+    const lines = exported.stdout.split('\n');
+    expect(lines[0]).toMatch(/^# iam-http-api-dev-deployer assumed by admin, expires \d{4}-\d\d-\d\dT\S+Z$/);
+    const values = Object.fromEntries(lines.slice(1, 4).map((line) => /^export (\w+)='([^']*)'$/.exec(line)!.slice(1, 3)));
+    expect(Object.keys(values)).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']);
+    expect(values.AWS_ACCESS_KEY_ID).toMatch(/^ASIA/);
+    const result = await quiet(['/hello', '--verbose'], { ...env, ...values });
+    expect(result.code).toBe(0);
+    expect(iamOf(result).userArn).toMatch(new RegExp(`^${assumedArn('iam-http-api-')}\\d+$`));
+    expect(result.stderr).toContain(`* credentials: ${values.AWS_ACCESS_KEY_ID} (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)\n`);
+    expect(await run(['keys', '--role', 'nope'], env)).toEqual({ code: 1, stdout: '', stderr: 'No role "nope" in the local gateway\'s stack dev; it has iam-http-api-dev-deployer.\n' });
   });
 });

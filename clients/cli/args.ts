@@ -38,6 +38,8 @@ keys:
       --stack NAME             A deployed stack's keys (terraform output) instead of the local gateway's
       --show-secret            Print the invoker's secret access key: the only way this tool prints one
       --env                    Print export lines for a shell, secret included: eval "$(iam-http-api keys viewer --env)"
+      --role NAME              A role of the local gateway: its ARN and who may assume it; with --env, export lines of a new
+                               session (AWS_SESSION_TOKEN included) assumed by the first invoker allowed
 
 ${WEB_TOKEN_USAGE}
 Credentials: the AWS SDK's provider chain. --profile NAME, else AWS_PROFILE; else AWS_ACCESS_KEY_ID +
@@ -78,6 +80,8 @@ export interface CallCommand {
 export interface KeysCommand {
   readonly kind: 'keys';
   readonly invoker?: string;
+  /** --role NAME: a local role; with --env, export lines of a fresh session of it. */
+  readonly role?: string;
   readonly stack?: string;
   readonly showSecret: boolean;
   readonly env: boolean;
@@ -108,6 +112,7 @@ const CALL_OPTIONS = {
 
 const KEYS_OPTIONS = {
   stack: { type: 'string' },
+  role: { type: 'string' },
   'show-secret': { type: 'boolean' },
   env: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -199,6 +204,12 @@ function parseKeys(args: string[]): KeysCommand | { kind: 'help' } {
   const showSecret = values['show-secret'] ?? false;
   const env = values.env ?? false;
   if (showSecret && env) throw new CliError('Use either --show-secret (the secret alone) or --env (export lines), not both.');
+  if (values.role !== undefined) {
+    if (positionals.length > 0 || showSecret || values.stack !== undefined) {
+      throw new CliError('--role NAME takes no INVOKER, --show-secret or --stack: iam-http-api keys --role deployer [--env] (the local gateway\'s role, assumed by the first invoker allowed).');
+    }
+    return { kind: 'keys', role: values.role, showSecret, env };
+  }
   if ((showSecret || env) && positionals.length === 0) {
     throw new CliError(`${showSecret ? '--show-secret' : '--env'} prints one invoker's secret: name it, e.g. iam-http-api keys viewer ${showSecret ? '--show-secret' : '--env'}`);
   }

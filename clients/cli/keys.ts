@@ -8,15 +8,19 @@
  * stack AWS_REGION and API_URL) for `eval "$(iam-http-api keys viewer --env)"`.
  *
  * The running local gateway's roles (gateway.json's roles[]) are listed after the keys: name,
- * ARN and the invokers that may assume each, for `call --role-arn ARN`. A role has no keys.
+ * ARN and the invokers that may assume each, for `call --role-arn ARN`. A role has no keys:
+ * `keys --role NAME --env` assumes it at the local STS as the first invoker allowed and prints
+ * export lines of that new session (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * AWS_SESSION_TOKEN), for clients that take credentials from the environment (curl, Go).
  */
 import * as fs from 'node:fs';
 import { parseIni } from '../../src/gateway/credentials';
 import type { KeysCommand } from './args';
 import type { Context } from './call';
 import { CliError, EXIT } from './errors';
-import { localKeysFile, runningGateway } from './local';
 import type { RunningGateway } from '../../src/gateway/running-gateway';
+import { assumeRole, defaultSessionName } from './assume-role';
+import { localKeysFile, runningGateway } from './local';
 import { outputString, readStackOutputs } from './outputs';
 
 interface InvokerKeys {
@@ -84,8 +88,40 @@ function roleLines(gateway: RunningGateway | undefined): string[] {
   return [
     `Roles of the local gateway (${gateway?.stsUrl ? `its STS: ${gateway.stsUrl}` : 'its STS is not running'}):`,
     ...roles.map((role) => `  ${role.name.padEnd(width)}${role.arn}  ${role.assumableBy.length ? `assumable by ${role.assumableBy.join(', ')}` : 'assumable by no invoker'}`),
-    'Call as one: iam-http-api call PATH --profile INVOKER --role-arn ARN',
+    'Call as one: iam-http-api call PATH --profile INVOKER --role-arn ARN; a session for a shell: eval "$(iam-http-api keys --role NAME --env)"',
   ];
+}
+
+/** `keys --role NAME [--env]`: a role of the running local gateway (its full name, or the invoker name it ends with, or its ARN). */
+async function roleKeys(command: KeysCommand & { role: string }, context: Context, gateway: RunningGateway | undefined): Promise<number> {
+  const roles = gateway?.roles ?? [];
+  if (!gateway) throw new CliError('No local gateway is running: start it with `npm start` (its banner lists the roles).');
+  const role = roles.find((r) => r.name === command.role || r.arn === command.role || r.name.endsWith(`-${command.role}`));
+  if (!role) throw new CliError(`No role "${command.role}" in the local gateway's stack ${gateway.stack}; it has ${roles.length ? roles.map((r) => r.name).join(', ') : 'none'}.`);
+  const who = role.assumableBy.length ? `assumable by ${role.assumableBy.join(', ')}` : 'assumable by no invoker';
+  if (!command.env) {
+    context.out.stdout(`${role.name}  ${role.arn}  ${who}\nNo keys of its own: iam-http-api keys --role ${command.role} --env prints export lines of a new session; call --role-arn ARN assumes it for one call.\n`);
+    return EXIT.ok;
+  }
+  const invoker = role.assumableBy[0];
+  if (!invoker) throw new CliError(`No invoker of the local gateway may assume ${role.name}, so there is no session to export.`);
+  if (!gateway.stsUrl) throw new CliError(`The local STS is not running (npm start says why in its output), so ${role.name} cannot be assumed.`);
+  const file = localKeysFile(context.root, context.env, gateway);
+  const keys = localKeys(file).invokers.get(invoker);
+  if (!keys?.secret) throw new CliError(`No keys for ${invoker} in ${file}, who would assume ${role.name}.`);
+  const session = await assumeRole(
+    { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secret, source: `profile ${invoker} from ${file}` },
+    { roleArn: role.arn, sessionName: defaultSessionName() },
+    { url: gateway.stsUrl, from: `the running local gateway's STS, stack ${gateway.stack}` },
+    gateway.region,
+  );
+  context.out.stdout([
+    `# ${role.name} assumed by ${invoker}${session.expiration ? `, expires ${session.expiration.toISOString()}` : ''}`,
+    `export AWS_ACCESS_KEY_ID=${shellQuote(session.accessKeyId)}`,
+    `export AWS_SECRET_ACCESS_KEY=${shellQuote(session.secretAccessKey)}`,
+    `export AWS_SESSION_TOKEN=${shellQuote(session.sessionToken ?? '')}`,
+  ].join('\n') + '\n');
+  return EXIT.ok;
 }
 
 function shellQuote(value: string): string {
@@ -95,6 +131,7 @@ function shellQuote(value: string): string {
 export async function keys(command: KeysCommand, context: Context): Promise<number> {
   const { env, out } = context;
   const gateway = runningGateway(context.root, env);
+  if (command.role !== undefined) return roleKeys({ ...command, role: command.role }, context, gateway);
   const deployed = command.stack !== undefined && gateway?.stack !== command.stack;
   const source = deployed ? await deployedKeys(context, command.stack!) : localKeys(localKeysFile(context.root, env, gateway));
   const stackFlag = deployed ? ` --stack ${command.stack}` : '';

@@ -354,3 +354,21 @@ describe('verifyWebIdentityToken, providers', () => {
     expect(oidcProvidersOfStack({ stackDir: path.join(dir, 'missing'), accountId: '123456789012' })).toEqual([]);
   });
 });
+
+describe('providers the gateway cannot read', () => {
+  it('are left out (a computed URL, count), so the stack still loads', () => {
+    const tfWith = (providers: Record<string, Record<string, unknown>>): TerraformJson => ({ resource: { aws_iam_openid_connect_provider: providers } });
+    const computed = tfWith({
+      eks: { url: '${aws_eks_cluster.main.identity[0].oidc[0].issuer}', client_id_list: ['sts.amazonaws.com'] },
+      many: { url: 'https://a.example.com', client_id_list: ['x'], count: 2 },
+      plain: { url: 'http://insecure.example.com', client_id_list: ['x'] },
+      refs: { url: 'https://b.example.com/', client_id_list: ['${var.client}'] },
+      good: { url: 'https://c.example.com', client_id_list: ['x', 'y'] },
+    });
+    expect(loadOidcProviders(computed, '123456789012')).toEqual([{ url: 'https://c.example.com', arn: 'arn:aws:iam::123456789012:oidc-provider/c.example.com', clientIds: ['x', 'y'], address: 'good' }]);
+    const refs = new References();
+    registerOidcProviderReferences(computed, refs, '123456789012');
+    expect(refs.resolve('${aws_iam_openid_connect_provider.refs.arn} ${aws_iam_openid_connect_provider.good.url}', 't', 'n', 'a')).toBe('arn:aws:iam::123456789012:oidc-provider/b.example.com c.example.com');
+    expect(() => refs.resolve('${aws_iam_openid_connect_provider.eks.arn}', 't', 'n', 'a')).toThrow('cannot resolve');
+  });
+});

@@ -25,7 +25,7 @@ import * as path from 'node:path';
 import { GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_URL } from '../config/types';
 import type { PolicyDocument } from '../iam/principal';
 import { entries, stringList } from './load-principals';
-import { fail, literal, References, type TerraformJson } from './stack-json';
+import { References, StackLoadError, type TerraformJson } from './stack-json';
 
 export interface OidcProvider {
   /** `https://token.actions.githubusercontent.com`: what a token's `iss` must be. */
@@ -48,24 +48,38 @@ export function providerArn(accountId: string, url: string): string {
   return `arn:aws:iam::${accountId}:oidc-provider/${providerHost(url)}`;
 }
 
-/** The stack's OIDC providers. `refs` resolves references in client_id_list (a literal list needs none). */
+/**
+ * The stack's OIDC providers. `refs` resolves references in client_id_list (a literal list needs
+ * none). A provider the gateway cannot read (its URL computed by Terraform, e.g. an EKS
+ * cluster's issuer; count / for_each) is left out, as load-roles.ts leaves out a role it cannot
+ * read: a token of that issuer then finds no provider, and the stack still loads.
+ */
 export function loadOidcProviders(tf: TerraformJson, accountId: string, refs: References = new References()): OidcProvider[] {
-  return entries(tf.resource ?? {}, TYPE).map(([address, attributes]) => {
-    for (const key of ['count', 'for_each']) {
-      if (attributes[key] !== undefined) fail(TYPE, address, key, 'is not supported by the local gateway');
+  return entries(tf.resource ?? {}, TYPE).flatMap(([address, attributes]): OidcProvider[] => {
+    if (attributes.count !== undefined || attributes.for_each !== undefined) return [];
+    const url = literalUrl(attributes.url);
+    if (url === undefined) return [];
+    try {
+      const clientIds = stringList(refs, attributes.client_id_list, TYPE, address, 'client_id_list');
+      return [{ url, arn: providerArn(accountId, url), clientIds, address }];
+    } catch (error) {
+      if (error instanceof StackLoadError) return [];
+      throw error;
     }
-    const url = literal(attributes.url, TYPE, address, 'url');
-    // IAM: "The URL must begin with https://" (CreateOpenIDConnectProvider, Url).
-    if (!/^https:\/\/[^\s/]+/i.test(url)) fail(TYPE, address, 'url', `is ${JSON.stringify(url)}; IAM requires an https:// URL`);
-    const clientIds = stringList(refs, attributes.client_id_list, TYPE, address, 'client_id_list');
-    return { url: url.replace(/\/$/, ''), arn: providerArn(accountId, url), clientIds, address };
   });
 }
 
-/** Registers `aws_iam_openid_connect_provider.X.{arn,id,url}`; call before loadRoles. */
+/** An https URL with no interpolation (IAM: "The URL must begin with https://"), without a trailing slash. */
+function literalUrl(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.includes('${') || !/^https:\/\/[^\s/]+/i.test(value)) return undefined;
+  return value.replace(/\/$/, '');
+}
+
+/** Registers `aws_iam_openid_connect_provider.X.{arn,id,url}` of the providers it can read; call before loadRoles. */
 export function registerOidcProviderReferences(tf: TerraformJson, refs: References, accountId: string): void {
   for (const [address, attributes] of entries(tf.resource ?? {}, TYPE)) {
-    const url = literal(attributes.url, TYPE, address, 'url');
+    const url = attributes.count === undefined && attributes.for_each === undefined ? literalUrl(attributes.url) : undefined;
+    if (url === undefined) continue;
     const arn = providerArn(accountId, url);
     refs.set(`${TYPE}.${address}.arn`, arn);
     refs.set(`${TYPE}.${address}.id`, arn);

@@ -1,6 +1,8 @@
 /**
  * May a caller assume a role? A role's trust policy (`assume_role_policy`) is a resource-based
- * policy: its statements name who they apply to (`Principal` / `NotPrincipal`), have no
+ * policy: its statements name who they apply to (`Principal`; never `NotPrincipal`: "You cannot
+ * use the NotPrincipal element in an IAM identity-based policy or in an IAM role trust policy",
+ * IAM User Guide, "AWS JSON policy elements: NotPrincipal"), have no
  * `Resource` (the role is the resource), and are otherwise read as any policy (Action,
  * Condition with `sts:ExternalId`, `sts:RoleSessionName`, `aws:PrincipalTag/*`,
  * `aws:RequestTag/*` ...; conditions.ts, wildcard.ts and tri-state.ts do the matching).
@@ -89,7 +91,7 @@ type PrincipalMatch = 'none' | 'account' | 'role' | 'principal';
 
 const MATCH_RANK: Readonly<Record<PrincipalMatch, number>> = { none: 0, account: 1, role: 2, principal: 3 };
 
-const TRUST_ELEMENTS = new Set(['Sid', 'Effect', 'Action', 'NotAction', 'Condition', 'Principal', 'NotPrincipal']);
+const TRUST_ELEMENTS = new Set(['Sid', 'Effect', 'Action', 'NotAction', 'Condition', 'Principal']);
 
 /** A trust policy's problems IAM would reject (empty when it is valid). */
 export function trustPolicyProblems(document: PolicyDocument): string[] {
@@ -116,10 +118,11 @@ function compileTrust(document: PolicyDocument, roleArn: string): CompiledTrust 
     if (typeof statement !== 'object' || statement === null || Array.isArray(statement)) return statement;
     const { Principal, NotPrincipal, ...rest } = statement as Record<string, unknown>;
     for (const element of Object.keys(statement)) {
-      if (!TRUST_ELEMENTS.has(element)) errors.push(`statement ${index}: a trust policy has no ${element} element (IAM: "Has prohibited field ${element}")`);
+      if (element === 'NotPrincipal') errors.push(`statement ${index}: a role trust policy cannot use NotPrincipal (IAM User Guide, "AWS JSON policy elements: NotPrincipal")`);
+      else if (!TRUST_ELEMENTS.has(element)) errors.push(`statement ${index}: a trust policy has no ${element} element (IAM: "Has prohibited field ${element}")`);
     }
-    if (Principal === undefined && NotPrincipal === undefined) errors.push(`statement ${index}: it has neither Principal nor NotPrincipal`);
-    if (Principal !== undefined && NotPrincipal !== undefined) errors.push(`statement ${index}: it has both Principal and NotPrincipal`);
+    if (Principal === undefined && NotPrincipal === undefined) errors.push(`statement ${index}: it has no Principal`);
+    if (Principal !== undefined) errors.push(...principalProblems(Principal).map((problem) => `statement ${index}: ${problem}`));
     principals[index] = { principal: Principal, notPrincipal: NotPrincipal };
     delete rest.Resource;
     delete rest.NotResource;
@@ -130,6 +133,22 @@ function compileTrust(document: PolicyDocument, roleArn: string): CompiledTrust 
   errors.push(...compiled.errors);
   if (errors.length > 0) return { errors, statements: [] };
   return { errors, statements: compiled.statements.map((c) => ({ compiled: c, ...principals[c.index] })) };
+}
+
+/**
+ * What IAM would refuse in a trust policy's Principal: `"*"`, or an object of the principal types
+ * a role can trust (`AWS`, `Service`, `Federated`: the Principal page's "How to specify a
+ * principal"; `CanonicalUser` is Amazon S3's), each a string or a list of strings.
+ */
+function principalProblems(element: unknown): string[] {
+  if (element === '*') return [];
+  if (typeof element !== 'object' || element === null || Array.isArray(element)) return ['its Principal is neither "*" nor an object of principal types'];
+  const problems: string[] = [];
+  for (const [type, value] of Object.entries(element)) {
+    if (!['AWS', 'Service', 'Federated'].includes(type)) problems.push(`a role trust policy has no ${type} principals`);
+    else if (!(typeof value === 'string' || (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string')))) problems.push(`its Principal ${type} is not a string or a list of strings`);
+  }
+  return problems;
 }
 
 /** The values of one principal type in a Principal element (`"*"` means every type). */

@@ -6,7 +6,8 @@
  * AssumeRoleWithWebIdentity; AWS never would (it is not signed by GitHub).
  *
  * The token is a credential: it goes to stdout only, because this command exists to print it,
- * and nowhere else (--verbose describes it on stderr without it).
+ * and nowhere else (--verbose describes it on stderr without it). A newline follows it only on a
+ * terminal, so `web-token > token.jwt` writes exactly the token.
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -89,7 +90,9 @@ export async function webToken(command: WebTokenCommand, context: Context): Prom
     throw new CliError(`The local OIDC issuer key cannot be used: ${(error as Error).message}`);
   }
   const claims = githubClaims({ ...command, now: new Date() });
-  context.out.stdout(`${signJwt(key, claims)}\n`);
+  // No newline when redirected: `web-token > token.jwt` must hold the token exactly, since the
+  // AWS_WEB_IDENTITY_TOKEN_FILE readers (botocore, the JavaScript SDK) send the file's bytes as they are.
+  context.out.stdout(`${signJwt(key, claims)}${process.stdout.isTTY ? '\n' : ''}`);
   if (command.verbose) {
     const expires = new Date(Number(claims.exp) * 1000).toISOString();
     context.out.stderr(`Token for sub ${String(claims.sub)}, aud ${String(claims.aud)}, iss ${String(claims.iss)}, expires ${expires}; signed with ${path.relative(context.cwd, keyFile) || keyFile} (kid ${key.kid}). Only the local STS accepts it.\n`);

@@ -1,8 +1,9 @@
 /**
  * `npm run plan` with the real terraform against moto: the review summary a team reads in a
  * pull request. After an apply the plan is clean; a policy edited through the AWS API shows
- * up as drift with the access it gave; applying the saved plan puts it back; and a change
- * to the configuration that gives `viewer` POST is announced by name.
+ * up as drift with the access it gave; applying the saved plan puts it back; a change
+ * to the configuration that gives `viewer` POST is announced by name; and so is a change that
+ * lets more callers assume the `deployer` role (its trust policy), planned on the same state.
  *
  * The command runs as a user runs it (`node --import tsx src/commands/plan.ts`), with
  * `--no-synth` on a stack folder prepared for moto (see terraform-offline.ts: the archive
@@ -34,6 +35,18 @@ function viewerGetsPost(): ProjectConfigInput {
   return { ...config, environments: { ...config.environments, dev: { ...config.environments?.dev, invokers } } };
 }
 
+/** The project's config with dev's deployer role assumable also by editor, an account without an external id, and GitHub. */
+function deployerTrustWidened(): ProjectConfigInput {
+  const dev = config.environments?.dev;
+  const deployer = dev?.invokers?.deployer;
+  if (!dev?.invokers || deployer?.kind !== 'role') throw new Error('no dev role invoker "deployer" in iam-http-api.config.ts');
+  const widened = {
+    ...deployer,
+    assumableBy: { invokers: ['admin', 'editor'], accounts: [{ id: '111122223333' }], githubOidc: { repository: 'my-org/app', branch: 'main' } },
+  };
+  return { ...config, environments: { ...config.environments, dev: { ...dev, invokers: { ...dev.invokers, deployer: widened } } } };
+}
+
 interface PlanRun {
   status: number | null;
   stdout: string;
@@ -48,6 +61,8 @@ describeWithOfflineTools('npm run plan against moto: review summary, drift, acce
   let tf: OfflineTerraform | undefined;
   /** The handle of the second preparation (same work dir, its own CLI config dir). */
   let changed: OfflineTerraform | undefined;
+  /** The third (deployer's trust widened), same work dir again. */
+  let widened: OfflineTerraform | undefined;
   /** Plays cdktf.out: <outdir>/stacks/dev is the prepared work dir. */
   let outdir: string;
   let secrets: string[] = [];
@@ -89,7 +104,7 @@ describeWithOfflineTools('npm run plan against moto: review summary, drift, acce
     expect(secrets).toHaveLength(3);
   }, STEP_TIMEOUT);
 
-  afterAll(() => destroyAndCleanUp({ tf, moto, others: [changed], dirs: [scratch, outdir] }), STEP_TIMEOUT);
+  afterAll(() => destroyAndCleanUp({ tf, moto, others: [changed, widened], dirs: [scratch, outdir] }), STEP_TIMEOUT);
 
   it('right after apply: no changes, no drift, exit 0', () => {
     const run = runPlan();
@@ -132,5 +147,32 @@ describeWithOfflineTools('npm run plan against moto: review summary, drift, acce
     expect(run.markdown).toContain('| ~ update | `aws_iam_user_policy.invoker_viewer_invoke` | `policy` (policy, below) |');
     expect(run.markdown).toMatch(/^\+ +"arn:aws:execute-api:us-east-1:123456789012:\w+\/\$default\/POST\/\*"$/m);
     expect(run.markdown).not.toContain('Changed outside Terraform');
+  }, STEP_TIMEOUT);
+
+  it('a configuration change letting more callers assume the deployer role is announced, with the trust-policy diff', () => {
+    // The state is still the applied project's; the changed configuration copied over it again.
+    widened = prepareOfflineTerraform({ stackDir: synth(deployerTrustWidened(), 'deployer-trust'), endpoint: moto!.endpoint, workDir: tf!.workDir });
+    const run = runPlan();
+    expect({ status: run.status, stderr: run.status === 2 ? '' : run.stderr }).toEqual({ status: 2, stderr: '' });
+    // Added: GitHub's OIDC provider and editor's sts:AssumeRole policy; changed: the role's trust policy.
+    expect(run.markdown).toContain('### `dev`: 2 to add, 1 to change, 0 to destroy');
+    expect(run.markdown).toContain(
+      [
+        '> [!CAUTION]',
+        '> **ROLE TRUST WIDENED. Review who can assume which role before applying:**',
+        '> - ⚠️ role `deployer` (IAM role `iam-http-api-dev-deployer`) can now be assumed by invoker `editor` (IAM user `iam-http-api-dev-editor`)',
+        '> - ⚠️ role `deployer` (IAM role `iam-http-api-dev-deployer`) can now be assumed by account `111122223333` without `sts:ExternalId`',
+        '> - ⚠️ role `deployer` (IAM role `iam-http-api-dev-deployer`) can now be assumed by GitHub `repo:my-org/app:ref:refs/heads/main`',
+        '',
+      ].join('\n'),
+    );
+    // admin, trusted before and after, is not news, though the new policy names it by reference.
+    expect(run.markdown).not.toContain('can now be assumed by invoker `admin`');
+    expect(run.markdown).not.toContain('ACCESS GRANTED');
+    expect(run.markdown).toContain('| ~ update | `aws_iam_role.invoker_deployer` | `assume_role_policy` (policy, below) |');
+    expect(run.markdown).toContain('**`aws_iam_role.invoker_deployer`** `assume_role_policy` changes (as configured; ARNs are known after apply):');
+    expect(run.markdown).toMatch(/^- +"arn:aws:iam::123456789012:user\/iam-http-api\/iam-http-api-dev-admin"$/m);
+    expect(run.markdown).toMatch(/^\+ +"AWS": "arn:aws:iam::111122223333:root"$/m);
+    expect(run.markdown).toMatch(/^\+ +"token\.actions\.githubusercontent\.com:sub": "repo:my-org\/app:ref:refs\/heads\/main"$/m);
   }, STEP_TIMEOUT);
 });

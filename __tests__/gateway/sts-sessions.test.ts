@@ -62,14 +62,14 @@ const extra = JSON.parse(Testing.synthScope((scope) => {
   const first = new IamRole(scope, 'first', {
     name: 'first',
     maxSessionDuration: 7200,
-    assumeRolePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: '${aws_iam_user.invoker_admin.arn}' }, Action: ['sts:AssumeRole', 'sts:TagSession'] }] }),
+    assumeRolePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: '${aws_iam_user.invoker_admin.arn}' }, Action: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'] }] }),
   });
   new IamRolePolicy(scope, 'first_invoke', { name: 'invoke', role: first.id, policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: `${EXECUTION_ARN}/*` }] }) });
   const chained = new IamRole(scope, 'chained', {
     name: 'chained',
     maxSessionDuration: 7200,
     tags: { project: 'role-value' },
-    assumeRolePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: '${aws_iam_role.first.arn}' }, Action: ['sts:AssumeRole', 'sts:TagSession'] }] }),
+    assumeRolePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: '${aws_iam_role.first.arn}' }, Action: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'] }] }),
   });
   new IamRolePolicy(scope, 'chained_invoke', {
     name: 'invoke', role: chained.id,
@@ -201,6 +201,16 @@ describe('role chaining with transitive session tags', () => {
     const one = await assume(profile('admin'), arnOf('first'), { 'Tags.member.1.Key': 'project', 'Tags.member.1.Value': 'apollo', 'TransitiveTagKeys.member.1': 'project' });
     const reply = await stsCall(one, { Action: 'AssumeRole', RoleArn: arnOf('chained'), RoleSessionName: 's2', 'Tags.member.1.Key': 'Project', 'Tags.member.1.Value': 'x' });
     expect(error(reply)).toEqual([400, 'InvalidParameterValue', 'The session tag Project cannot be set: the calling session passes on the transitive session tag project, which a session in a role chain cannot override.']);
+  });
+
+  it('a SourceIdentity persists through the chain and cannot be changed', async () => {
+    const one = await assume(profile('admin'), arnOf('first'), { SourceIdentity: 'alice' });
+    const two = await assume(one, arnOf('chained'), { RoleSessionName: 's2' });
+    expect(tag(two.body, 'SourceIdentity')).toBe('alice');
+    expect(error(await stsCall(one, { Action: 'AssumeRole', RoleArn: arnOf('chained'), RoleSessionName: 's2', SourceIdentity: 'mallory' })))
+      .toEqual([400, 'InvalidParameterValue', 'The source identity alice of the calling session cannot be changed in a role chain.']);
+    // deployer's trust policy does not allow sts:SetSourceIdentity.
+    expect(error(await stsCall(profile('admin'), { Action: 'AssumeRole', RoleArn: arnOf('deployer'), RoleSessionName: 's1', SourceIdentity: 'alice' }))[2]).toContain('is not authorized to perform: sts:SetSourceIdentity');
   });
 
   it('the trust policy names first\'s role ARN: its sessions may assume chained, others may not; the hour limit applies', async () => {

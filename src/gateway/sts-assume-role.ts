@@ -19,6 +19,12 @@
  *    overrides the role matching the ResourceTag value before the evaluation of the role trust
  *    policy", IAM User Guide, id_session-tags.html).
  *  - PackedPolicySize (packed-policy.ts) is answered when session policies or tags are passed.
+ *  - [source-identity] A SourceIdentity "persists when a role is used to assume another role ...
+ *    The value that is set cannot be changed during the role session"; in a chain "permissions for
+ *    sts:SetSourceIdentity are required in both the permissions policy of the principal who is
+ *    assuming the role and in the role trust policy of the target role" (IAM User Guide, "Monitor
+ *    and control actions taken with assumed roles", id_credentials_temp_control-access_monitor.html):
+ *    the inherited value is passed on and needs sts:SetSourceIdentity; another value is refused.
  */
 import type { Principal } from '../iam/principal';
 import { requestContext } from '../iam/request-context';
@@ -66,20 +72,25 @@ export function answerAssumeRole(caller: AssumeRoleCaller, parameters: ReadonlyM
   const callerSession = caller.claims && caller.claims.kind !== 'user' ? caller.claims : undefined;
   const inherited = inheritedTags(callerSession && { tags: callerSession.tags, transitiveTagKeys: callerSession.transitiveTagKeys ?? [] });
   const session = chainSessionTags(inherited, { tags: request.tags, transitiveTagKeys: request.transitiveTagKeys });
+  // [source-identity] set once, it persists through the chain and cannot be changed (our wording).
+  const sourceIdentity = callerSession?.sourceIdentity ?? request.sourceIdentity;
+  if (callerSession?.sourceIdentity !== undefined && request.sourceIdentity !== undefined && request.sourceIdentity !== callerSession.sourceIdentity) {
+    throw new StsError(400, 'InvalidParameterValue', `The source identity ${callerSession.sourceIdentity} of the calling session cannot be changed in a role chain.`);
+  }
 
   const context = assumeRoleContext(
     requestContext(principal, { sourceIp: env.sourceIp, now, region: stack.region, secureTransport: true, resourceAccount: role.accountId, ...(env.userAgent ? { userAgent: env.userAgent } : {}) }),
     {
       roleSessionName: request.roleSessionName, tags: request.tags, transitiveTagKeys: request.transitiveTagKeys,
       ...(request.externalId !== undefined ? { externalId: request.externalId } : {}),
-      ...(request.sourceIdentity !== undefined ? { sourceIdentity: request.sourceIdentity } : {}),
+      ...(sourceIdentity !== undefined ? { sourceIdentity } : {}),
     },
   );
   for (const [key, value] of Object.entries({ ...role.tags, ...inherited.tags })) context[`aws:ResourceTag/${key}`] = value;
 
   const actions: TrustAction[] = ['sts:AssumeRole'];
   if (Object.keys(request.tags).length > 0) actions.push('sts:TagSession');
-  if (request.sourceIdentity !== undefined) actions.push('sts:SetSourceIdentity');
+  if (sourceIdentity !== undefined) actions.push('sts:SetSourceIdentity');
   for (const action of actions) {
     const decision = decideAssumeRole(role.assumeRolePolicy, {
       action, roleArn: role.arn, roleAccountId: role.accountId, context,
@@ -107,12 +118,12 @@ export function answerAssumeRole(caller: AssumeRoleCaller, parameters: ReadonlyM
     sessionPolicies: [...(request.policy ? [{ name: 'Policy', document: request.policy }] : []), ...managed],
     tags: session.tags,
     ...(session.transitiveTagKeys.length > 0 ? { transitiveTagKeys: session.transitiveTagKeys } : {}),
-    ...(request.sourceIdentity !== undefined ? { sourceIdentity: request.sourceIdentity } : {}),
+    ...(sourceIdentity !== undefined ? { sourceIdentity } : {}),
   });
   return assumeRoleXml(
     credentials,
     { assumedRoleId: `${role.roleId}:${request.roleSessionName}`, arn: `arn:aws:sts::${role.accountId}:assumed-role/${role.name}/${request.roleSessionName}` },
     requestId,
-    { ...(packed !== undefined ? { packedPolicySize: packed } : {}), ...(request.sourceIdentity !== undefined ? { sourceIdentity: request.sourceIdentity } : {}) },
+    { ...(packed !== undefined ? { packedPolicySize: packed } : {}), ...(sourceIdentity !== undefined ? { sourceIdentity } : {}) },
   );
 }

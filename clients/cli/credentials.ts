@@ -17,9 +17,11 @@
  *    SDK's chain would go on to the instance metadata service instead.
  *  - A role profile's STS endpoint is resolved by sts-endpoint.ts and given to the SDK.
  *  - Errors name what was tried; no secret is ever in a message.
+ *  - Static keys (the environment's, or a profile's aws_access_key_id/aws_secret_access_key)
+ *    are read here, exactly as the SDK's fromEnv/fromIni read them, and the SDK is loaded only
+ *    for every other kind: loading it costs about 60 ms, a quarter of a warm call.
  */
 import * as path from 'node:path';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { configFilePath, configProfiles, credentialsProfiles, mergedProfile, profileKind, readSharedFile, type ProfileKind, type Section, type SharedFile } from './aws-config';
 import { CliError, EXIT } from './errors';
 import { describeStsEndpoint, resolveStsEndpoint, type StsEndpoint } from './sts-endpoint';
@@ -229,6 +231,18 @@ export async function resolveCredentials(sources: CredentialSources, context = p
     ? resolveStsEndpoint({ stsUrl: sources.stsUrl, env, profileName: context.name, profile: context.profile, config: context.config, region: sources.region })
     : undefined;
 
+  if (useEnv) {
+    // @aws-sdk/credential-provider-env's fromEnv.
+    const expiration = env.AWS_CREDENTIAL_EXPIRATION ? new Date(env.AWS_CREDENTIAL_EXPIRATION) : undefined;
+    return { accessKeyId: id!, secretAccessKey: secret!, sessionToken: env.AWS_SESSION_TOKEN || undefined, expiration, source: describeSource({ CREDENTIALS_ENV_VARS: 'g' }, context, kind, undefined, env) };
+  }
+  if (kind === 'static') {
+    // @aws-sdk/credential-provider-ini's resolveStaticCredentials.
+    const profile = context.profile!;
+    return { accessKeyId: profile.aws_access_key_id, secretAccessKey: profile.aws_secret_access_key, sessionToken: profile.aws_session_token || undefined, source: describeSource({ CREDENTIALS_PROFILE: 'n' }, context, kind, undefined, env) };
+  }
+
+  const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
   const provider = fromNodeProviderChain({
     ...(context.explicit ? { profile: context.name } : {}),
     ...(context.credentialsFile ? { filepath: context.credentialsFile.file } : {}),

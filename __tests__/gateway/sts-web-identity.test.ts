@@ -108,6 +108,7 @@ describe('AssumeRoleWithWebIdentity: allowed', () => {
     const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: 'arn:aws:execute-api:*:*:*/*/POST/*' }] });
     const reply = await webIdentity({ RoleArn: releaserArn, RoleSessionName: 'deploy', WebIdentityToken: token({ branch: undefined, environment: 'prod' }), Policy: policy });
     expect(reply.status).toBe(200);
+    expect(Number(tag(reply.body, 'PackedPolicySize'))).toBeGreaterThan(0);
     const session = credentialsOf(reply.body);
     expect(await gatewayCall(session, 'GET', '/hello')).toBe(403);
     expect(await gatewayCall(session, 'POST', '/items')).toBe(200);
@@ -198,8 +199,9 @@ describe('AssumeRoleWithWebIdentity: refused', () => {
     const provider = await webIdentity({ RoleArn: ciArn, RoleSessionName: 'gh', WebIdentityToken: token(), ProviderId: 'www.amazon.com' });
     expect([provider.status, provider.code]).toEqual([400, 'InvalidParameterValue']);
     const managed = await webIdentity({ RoleArn: ciArn, RoleSessionName: 'gh', WebIdentityToken: token(), 'PolicyArns.member.1.arn': 'arn:aws:iam::aws:policy/ReadOnlyAccess' });
-    expect([managed.status, managed.code]).toEqual([400, 'InvalidParameterValue']);
-    expect(managed.message).toContain('arn:aws:iam::aws:policy/ReadOnlyAccess is not a customer managed policy of this stack');
+    expect([managed.status, managed.code, managed.message]).toEqual([400, 'InvalidParameterValue', 'Policy arn:aws:iam::aws:policy/ReadOnlyAccess is an AWS managed policy: its document is not in the stack, so the local STS cannot apply it as a session policy (define the policy with aws_iam_policy and pass its ARN instead).']);
+    const unknown = await webIdentity({ RoleArn: ciArn, RoleSessionName: 'gh', WebIdentityToken: token(), 'PolicyArns.member.1.arn': 'arn:aws:iam::123456789012:policy/nope' });
+    expect([unknown.status, unknown.code, unknown.message]).toEqual([400, 'InvalidParameterValue', 'Policy arn:aws:iam::123456789012:policy/nope does not exist or is not attachable.']);
   });
 
   it('never logs a token', () => {
@@ -239,6 +241,7 @@ describe('with the AWS SDK for JavaScript v3', () => {
       expect(out.Audience).toBe('sts.amazonaws.com');
       expect(out.AssumedRoleUser?.Arn).toBe('arn:aws:sts::123456789012:assumed-role/iam-http-api-dev-ci/sdk');
       expect(out.Credentials?.Expiration).toBeInstanceOf(Date);
+      expect(out.PackedPolicySize).toBeUndefined();
       await expect(client.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: ciArn, RoleSessionName: 'sdk', WebIdentityToken: token({ branch: 'dev' }) })))
         .rejects.toMatchObject({ name: 'AccessDenied', message: DENIED, $metadata: { httpStatusCode: 403 } });
       await expect(client.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: ciArn, RoleSessionName: 'sdk', WebIdentityToken: token({ audience: 'x' }) })))

@@ -54,9 +54,9 @@
  *              AssumedRoleUser, Provider (the provider's ARN, as AWS answers for an IAM OIDC
  *              provider: spiffe/spiffe.io#110 shows "Provider":
  *              "arn:aws:iam::012345678901:oidc-provider/spire-oidc.example.org"), Audience.
- * Our choices (no AWS text found): ProviderId is refused (AWS: "Do not specify this value for
- * OpenID Connect ID tokens"), and a PolicyArns ARN that is not a customer managed policy of the
- * stack is refused with the message below.
+ * Our choice (no AWS text found): ProviderId is refused (AWS: "Do not specify this value for
+ * OpenID Connect ID tokens"). PolicyArns and PackedPolicySize as AssumeRole has them
+ * (sts-assume-role.ts, packed-policy.ts).
  */
 import type { IncomingMessage } from 'node:http';
 import type { PolicyDocument } from '../iam/principal';
@@ -64,6 +64,8 @@ import type { ContextValue } from '../iam/decide';
 import { decideAssumeRole } from '../iam/trust-policy';
 import { knownOidcProviders, oidcProvidersOfStack, providerArn, providerHost, type OidcProvider } from './load-oidc-providers';
 import type { LoadedStack } from './load-stack';
+import type { RoleDefinition } from './load-roles';
+import { checkPackedPolicySize, packedPolicySize } from './packed-policy';
 import { decodeJwt, discoveryDocument, ensureOidcKey, jwks, LOCAL_ISSUER_URL, signedBy, type OidcIssuerKey } from './oidc-issuer';
 import { mintSession, type SessionCredentials } from './session-tokens';
 import { checkDuration, parseAssumeRole, StsError, validationError } from './sts-query';
@@ -72,7 +74,6 @@ import { isoSeconds, STS_NAMESPACE, xmlEscape } from './sts-xml';
 export const WEB_IDENTITY_ACTION = 'AssumeRoleWithWebIdentity';
 
 const NOT_VALIDATED = 'The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request.';
-const MAX_POLICY_ARNS = 10;
 
 export interface WebIdentityRequestFacts {
   readonly stack: LoadedStack;
@@ -110,12 +111,12 @@ function numericDate(claims: Readonly<Record<string, unknown>>, name: string): n
   return value;
 }
 
-/** The request's parameters, checked: AssumeRole's shared ones, the token, PolicyArns. */
-function parseRequest(parameters: ReadonlyMap<string, string>): { roleArn: string; roleSessionName: string; durationSeconds?: number; policy?: PolicyDocument; token: string; policyArns: string[] } {
+/** The request's parameters, checked: AssumeRole's shared ones (sts-query.ts), the token, ProviderId. */
+function parseRequest(parameters: ReadonlyMap<string, string>): { roleArn: string; roleSessionName: string; durationSeconds?: number; policy?: PolicyDocument; policyArns: readonly string[]; token: string } {
+  // Only what AssumeRoleWithWebIdentity takes: no ExternalId, SourceIdentity, Tags (those come in the token on AWS).
   const shared = new Map<string, string>();
-  for (const name of ['RoleArn', 'RoleSessionName', 'DurationSeconds', 'Policy']) {
-    const value = parameters.get(name);
-    if (value !== undefined) shared.set(name, value);
+  for (const [name, value] of parameters) {
+    if (['RoleArn', 'RoleSessionName', 'DurationSeconds', 'Policy'].includes(name) || /^PolicyArns\.member\.\d+\.arn$/.test(name)) shared.set(name, value);
   }
   const base = parseAssumeRole(shared);
   const token = parameters.get('WebIdentityToken');
@@ -126,17 +127,30 @@ function parseRequest(parameters: ReadonlyMap<string, string>): { roleArn: strin
   if (parameters.has('ProviderId')) {
     throw new StsError(400, 'InvalidParameterValue', 'ProviderId is only for OAuth 2.0 access tokens (www.amazon.com, graph.facebook.com); leave it out for an OpenID Connect ID token.');
   }
-  const policyArns: string[] = [];
-  for (let n = 1; parameters.has(`PolicyArns.member.${n}.arn`); n += 1) policyArns.push(parameters.get(`PolicyArns.member.${n}.arn`) as string);
-  if (policyArns.length > MAX_POLICY_ARNS) throw validationError([`Value '[${policyArns.length} policy ARNs]' at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to ${MAX_POLICY_ARNS}`]);
   return {
     roleArn: base.roleArn,
     roleSessionName: base.roleSessionName,
     ...(base.durationSeconds !== undefined ? { durationSeconds: base.durationSeconds } : {}),
     ...(base.policy ? { policy: base.policy } : {}),
+    policyArns: base.policyArns,
     token,
-    policyArns,
   };
+}
+
+/**
+ * PolicyArns resolved to the stack's customer managed policies, with the texts AssumeRole uses
+ * for the others (sts-assume-role.ts): IAM's "does not exist or is not attachable", and a local
+ * message for an AWS managed policy, whose document is not in the stack.
+ */
+function managedSessionPolicies(role: RoleDefinition, arns: readonly string[]): { name: string; document: PolicyDocument }[] {
+  return arns.map((arn) => {
+    const policy = role.managedPolicy?.(arn);
+    if (policy) return { name: policy.name, document: policy.document };
+    if (/^arn:aws[\w-]*:iam::aws:policy\//.test(arn)) {
+      throw new StsError(400, 'InvalidParameterValue', `Policy ${arn} is an AWS managed policy: its document is not in the stack, so the local STS cannot apply it as a session policy (define the policy with aws_iam_policy and pass its ARN instead).`);
+    }
+    throw new StsError(400, 'InvalidParameterValue', `Policy ${arn} does not exist or is not attachable.`);
+  });
 }
 
 /** A verified token's subject, audience and provider; throws AWS's error otherwise. */
@@ -216,12 +230,10 @@ export function assumeRoleWithWebIdentity(parameters: ReadonlyMap<string, string
     throw denied();
   }
 
-  const sessionPolicies: { name: string; document: PolicyDocument }[] = request.policy ? [{ name: 'Policy', document: request.policy }] : [];
-  for (const arn of request.policyArns) {
-    const policy = role.managedPolicy?.(arn);
-    if (!policy) throw new StsError(400, 'InvalidParameterValue', `PolicyArns: ${arn} is not a customer managed policy of this stack (the local STS resolves only aws_iam_policy resources of the stack; AWS managed policies are not in it).`);
-    sessionPolicies.push({ name: policy.name, document: policy.document });
-  }
+  const sessionPolicies = [...(request.policy ? [{ name: 'Policy', document: request.policy }] : []), ...managedSessionPolicies(role, request.policyArns)];
+  // AWS answers PackedPolicySize when session policies are passed (packed-policy.ts).
+  const packed = sessionPolicies.length > 0 ? packedPolicySize({ ...(request.policy ? { policy: request.policy } : {}), policyArns: request.policyArns, tags: {} }) : undefined;
+  if (packed !== undefined) checkPackedPolicySize(packed);
   const durationSeconds = request.durationSeconds ?? 3600;
   checkDuration(durationSeconds, role.maxSessionDurationSeconds, false);
   const credentials = mintSession(facts.sessionKey, {
@@ -238,6 +250,7 @@ export function assumeRoleWithWebIdentity(parameters: ReadonlyMap<string, string
     provider: provider.arn,
     assumedRoleId: `${role.roleId}:${request.roleSessionName}`,
     arn: `arn:aws:sts::${role.accountId}:assumed-role/${role.name}/${request.roleSessionName}`,
+    ...(packed !== undefined ? { packedPolicySize: packed } : {}),
   }, requestId);
   return { xml, subject };
 }
@@ -245,7 +258,7 @@ export function assumeRoleWithWebIdentity(parameters: ReadonlyMap<string, string
 /** The answer, in the element order of the API reference's example. [response] */
 export function webIdentityXml(
   credentials: SessionCredentials,
-  result: { readonly subject: string; readonly audience: string; readonly provider: string; readonly assumedRoleId: string; readonly arn: string },
+  result: { readonly subject: string; readonly audience: string; readonly provider: string; readonly assumedRoleId: string; readonly arn: string; readonly packedPolicySize?: number },
   requestId: string,
 ): string {
   const e = (name: string, value: string): string => `<${name}>${xmlEscape(value)}</${name}>`;
@@ -263,6 +276,7 @@ export function webIdentityXml(
     + `      <Expiration>${isoSeconds(credentials.expiration)}</Expiration>\n`
     + `      ${e('AccessKeyId', credentials.accessKeyId)}\n`
     + '    </Credentials>\n'
+    + (result.packedPolicySize !== undefined ? `    <PackedPolicySize>${result.packedPolicySize}</PackedPolicySize>\n` : '')
     + `    ${e('Provider', result.provider)}\n`
     + `  </${WEB_IDENTITY_ACTION}Result>\n`
     + `  <ResponseMetadata>\n    ${e('RequestId', requestId)}\n  </ResponseMetadata>\n`

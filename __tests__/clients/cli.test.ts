@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { startTestGateway, type TestGateway } from '../support/gateway';
 import { freePort } from '../support/moto-server';
 import { startStsGateway, type StsGateway } from '../support/sts-gateway';
+import { startWebIdentityStack, type WebIdentityStack } from '../support/web-identity-stack';
 import { resolveStsEndpoint } from '../../clients/cli/sts-endpoint';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -508,5 +509,35 @@ describe('iam-http-api with temporary credentials (a local gateway with its STS;
     expect(iamOf(result).userArn).toMatch(new RegExp(`^${assumedArn('iam-http-api-')}\\d+$`));
     expect(result.stderr).toContain(`* credentials: ${values.AWS_ACCESS_KEY_ID} (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)\n`);
     expect(await run(['keys', '--role', 'nope'], env)).toEqual({ code: 1, stdout: '', stderr: 'No role "nope" in the local gateway\'s stack dev; it has iam-http-api-dev-deployer.\n' });
+  });
+});
+
+describe('iam-http-api with a web identity (a CI job: AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, a token from iam-http-api web-token)', () => {
+  let stack: WebIdentityStack;
+  let scratch: string;
+  let tokenFile: string;
+
+  beforeAll(async () => {
+    stack = await startWebIdentityStack();
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'iam-http-api-cli-oidc-'));
+    const minted = await run(['web-token', '--repository', 'my-org/my-repo', '--branch', 'main'], { HOME: scratch, PATH: '', IAM_HTTP_API_CREDENTIALS: stack.credentialsFile });
+    expect([minted.code, minted.stderr]).toEqual([0, '']);
+    tokenFile = path.join(scratch, 'token.jwt');
+    fs.writeFileSync(tokenFile, minted.stdout);
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.close();
+    if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('the SDK\'s chain assumes the role with the token at AWS_ENDPOINT_URL_STS (or --sts-url): GET 200 as the role', async () => {
+    const base = { HOME: scratch, PATH: '', AWS_EC2_METADATA_DISABLED: 'true', AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: stack.ciArn, AWS_ROLE_SESSION_NAME: 'ci-job' };
+    const target = ['call', '/hello', '--url', stack.gatewayUrl, '--region', stack.stack.region, '--retries', '0', '--verbose'];
+    for (const [how, extraEnv, extraArgs] of [['AWS_ENDPOINT_URL_STS', { AWS_ENDPOINT_URL_STS: stack.stsUrl }, []], ['--sts-url', {}, ['--sts-url', stack.stsUrl]]] as const) {
+      const result = await run([...target, ...extraArgs], { ...base, ...extraEnv });
+      expect({ how, code: result.code }).toEqual({ how, code: 0 });
+      expect(JSON.parse(result.stdout).event.requestContext.authorizer.iam.userArn).toBe(`arn:aws:sts::123456789012:assumed-role/iam-http-api-dev-ci/ci-job`);
+      expect(result.stderr).toContain(`(web identity: role ${stack.ciArn} assumed with the token in AWS_WEB_IDENTITY_TOKEN_FILE)\n`);
+    }
   });
 });

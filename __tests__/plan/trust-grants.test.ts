@@ -65,7 +65,7 @@ describe('compareTrust: a new role', () => {
     expect(compareTrust(undefined, after)?.widened).toEqual([
       'can now be assumed by ANYONE (Principal "*")',
       'can now be assumed by ANYONE except `arn:aws:iam::123456789012:user/x` (NotPrincipal)',
-      'can now be assumed by GitHub Actions workflows of ANY repository (no `token.actions.githubusercontent.com:sub` condition)',
+      'can now be assumed by GitHub Actions workflows of ANY repository (no StringEquals/StringLike condition on `token.actions.githubusercontent.com:sub`)',
       'can now be assumed by federated provider `arn:aws:iam::123456789012:saml-provider/okta`',
     ]);
   });
@@ -140,6 +140,17 @@ describe('compareTrust: an updated role, widening', () => {
     const noAud = doc({ ...github('repo:org/app:ref:refs/heads/main'), Condition: { StringLike: { 'token.actions.githubusercontent.com:sub': 'repo:org/app:ref:refs/heads/main' } } });
     expect(compareTrust(before, noAud)?.widened).toEqual([
       'can now be assumed by GitHub `repo:org/app:ref:refs/heads/main` without `token.actions.githubusercontent.com:aud`',
+    ]);
+  });
+
+  it('GitHub: a sub condition written with ForAnyValue: or ...IfExists reads as the plain one; StringNotLike limits no one', () => {
+    const before = doc(github('repo:org/app:*'));
+    const anyValue = doc(github('repo:org/app:*', {}, 'ForAnyValue:StringLike'));
+    const ifExists = doc(github('repo:org/app:*', {}, 'StringLikeIfExists'));
+    expect(compareTrust(before, anyValue)).toEqual({ widened: [], narrowed: [] });
+    expect(compareTrust(before, ifExists)).toEqual({ widened: [], narrowed: [] });
+    expect(compareTrust(before, doc(github('repo:org/other:*', {}, 'StringNotLike')))?.widened).toEqual([
+      'can now be assumed by GitHub Actions workflows of ANY repository (no StringEquals/StringLike condition on `token.actions.githubusercontent.com:sub`)',
     ]);
   });
 

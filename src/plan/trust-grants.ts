@@ -135,12 +135,23 @@ function isGithubProvider(provider: string, conditions: readonly TrustCondition[
   return REFERENCE.test(provider) && conditions.some((c) => c.key.startsWith(`${GITHUB_HOST}:`));
 }
 
+/**
+ * `StringLike` / `StringEquals` under the qualifiers that change nothing for a claim every
+ * GitHub token carries (`sub` is single-valued and always present): `ForAnyValue:`,
+ * `ForAllValues:`, `...IfExists`. Undefined for anything else.
+ */
+function subjectOperator(operator: string): 'StringLike' | 'StringEquals' | undefined {
+  const base = operator.replace(/^(?:ForAnyValue|ForAllValues):/, '').replace(/IfExists$/, '');
+  return base === 'StringLike' || base === 'StringEquals' ? base : undefined;
+}
+
 /** GitHub: one grant per `sub` value (each a repository/branch/environment), the `sub` condition taken out. */
 function githubGrants(conditions: readonly TrustCondition[]): TrustGrant[] {
-  const sub = conditions.find((c) => c.key === GITHUB_SUB && (c.operator === 'StringEquals' || c.operator === 'StringLike'));
+  const sub = conditions.find((c) => c.key === GITHUB_SUB && subjectOperator(c.operator) !== undefined);
   if (!sub) return [{ principal: { kind: 'github' }, conditions }];
   const rest = conditions.filter((c) => c !== sub);
-  return sub.values.map((text) => ({ principal: { kind: 'github', subject: { text, wildcard: sub.operator === 'StringLike' } }, conditions: rest }));
+  const wildcard = subjectOperator(sub.operator) === 'StringLike';
+  return sub.values.map((text) => ({ principal: { kind: 'github', subject: { text, wildcard } }, conditions: rest }));
 }
 
 function statementGrants(statement: JsonObject, ctx: TrustContext): TrustGrant[] {
@@ -366,7 +377,7 @@ export function describePrincipal(p: TrustPrincipal): string {
       return `service ${code(p.service)}`;
     case 'github':
       return p.subject === undefined
-        ? `GitHub Actions workflows of ANY repository (no ${code(GITHUB_SUB)} condition)`
+        ? `GitHub Actions workflows of ANY repository (no StringEquals/StringLike condition on ${code(GITHUB_SUB)})`
         : `GitHub ${code(p.subject.text)}`;
     case 'federated':
       return `federated provider ${code(p.provider)}`;

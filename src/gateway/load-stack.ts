@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import type { IamUserPrincipal } from '../iam/principal';
 import { type InvokePermission, loadInvokePermissions } from './load-permissions';
 import { loadPrincipals } from './load-principals';
+import { loadOidcProviders, registerOidcProviderReferences, type OidcProvider } from './load-oidc-providers';
 import { loadRoles, registerRoleReferences, type RoleDefinition } from './load-roles';
 import { ROUTE_KEY_FORMAT, routeKeyProblem } from './route';
 import { type Attributes, type Block, fail, literal, References, STACK_NAME, StackLoadError, type TerraformJson } from './stack-json';
@@ -89,6 +90,8 @@ export interface LoadedStack {
    * naming an ARN it does not resolve, such as the function's own log group) is left out.
    */
   readonly roles?: readonly RoleDefinition[];
+  /** The stack's `aws_iam_openid_connect_provider`s (load-oidc-providers.ts), for AssumeRoleWithWebIdentity. */
+  readonly oidcProviders?: readonly OidcProvider[];
 }
 
 /** Loads stack `stackName` from `<outdir>/stacks/<stackName>/cdk.tf.json`. */
@@ -168,6 +171,8 @@ export function modelOf(tf: TerraformJson, stackName: string, stackDir: string):
   });
   if (routes.length === 0) throw new StackLoadError(`Stack "${stackName}" has no aws_apigatewayv2_route: nothing to serve.`);
   registerRoleReferences(tf, refs, LOCAL_ACCOUNT_ID);
+  // A GitHub OIDC role's trust policy names ${aws_iam_openid_connect_provider.X.arn}: without it the role is left out.
+  registerOidcProviderReferences(tf, refs, LOCAL_ACCOUNT_ID);
   const invokers = invokersOf(tf, refs, String(api.name));
 
   return {
@@ -189,6 +194,7 @@ export function modelOf(tf: TerraformJson, stackName: string, stackDir: string):
       stageResource: stageName, stage: stageNameValue, integrationUri: String(integration.integration_uri),
     }),
     roles: loadRoles(tf, refs, LOCAL_ACCOUNT_ID, { onRoleError: () => undefined }),
+    oidcProviders: loadOidcProviders(tf, LOCAL_ACCOUNT_ID, refs),
   };
 }
 

@@ -738,6 +738,22 @@ export interface ReferenceDecision {
 const parseNamed = (p: NamedPolicy): ParsedPolicy | undefined => parsePolicy(p.document);
 
 /**
+ * Whether any of `policies` has an Allow statement that applies to the request (an invalid policy allows
+ * nothing). For the trust reference (trust.ts): a permissions boundary or session policy bounding a session.
+ */
+export function referencePoliciesAllow(policies: readonly NamedPolicy[], request: AuthorizationRequest, reading: SessionPoliciesReading = 'any'): boolean {
+  const parsed = policies.map(parseNamed);
+  if (reading === 'every') return parsed.every((p) => p !== undefined && anyStatement([p], 'Allow', request));
+  return anyStatement(parsed.filter((p): p is ParsedPolicy => p !== undefined), 'Allow', request);
+}
+
+/** Whether a statement's Effect, Action/NotAction and Condition apply (no Resource: the trust reference's statements). */
+export function referenceStatementApplies(version: ParsedPolicy['version'], s: ParsedStatement, action: string, context: RequestContext): boolean {
+  const variables = version === '2012-10-17';
+  return statementMatchesAction(s, action) && statementMatchesConditions(s, variables, context);
+}
+
+/**
  * The decision, following reference_policies_evaluation-logic_policy-eval-denyallow.html for a request within
  * one account with no resource-based policy and no SCP/RCP:
  *
@@ -759,7 +775,8 @@ const parseNamed = (p: NamedPolicy): ParsedPolicy | undefined => parsePolicy(p.d
  *    a role session. If the principal is a role session, then the request is Allowed." (access_policies.html
  *    #policies_session: "The permissions for a session are the intersection of the identity-based policies
  *    ... and the session policies.") AMBIGUOUS: several session policies (one inline `Policy` and up to 10
- *    `PolicyArns`) are read as one set: the session may do what any of them allows.
+ *    `PolicyArns`): by default read as one set (the session may do what any of them allows); the other reading,
+ *    each session policy bounds the session, is `sessionReading: 'every'` (SessionPoliciesReading).
  *
  * A policy IAM would reject (parsePolicy) grants nothing and denies nothing; an invalid permissions boundary
  * or session policy therefore allows nothing (the boundary or session check fails).

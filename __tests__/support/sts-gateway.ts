@@ -2,8 +2,9 @@
  * A local gateway with its local STS, in this process, for the project's dev stack
  * (iam-http-api.config.ts: the role `deployer`, GET only, assumable by `admin`), on free
  * loopback ports with a temporary credentials file, session key and denial log, as `npm start`
- * wires them; the Lambda is the echo-event fixture. For client tests that need session
- * credentials without the cost of `npm start`.
+ * wires them. The Lambda is the echo-event fixture (the event comes back, so a test sees the
+ * assumed-role identity), or with `handler: 'synthesized'` the project's own handler. For client
+ * tests that need session credentials without the cost of `npm start`.
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -31,11 +32,16 @@ export interface StsGateway {
   close(): Promise<void>;
 }
 
-export async function startStsGateway(): Promise<StsGateway> {
+export interface StsGatewayOptions {
+  /** 'echo' (default): the echo-event fixture; 'synthesized': the stack's own bundle. */
+  readonly handler?: 'echo' | 'synthesized';
+}
+
+export async function startStsGateway(options: StsGatewayOptions = {}): Promise<StsGateway> {
   const { stack: synthesized } = synthStack(config, 'dev');
   const outdir = Testing.fullSynth(synthesized);
   const loaded = loadStack(outdir, 'dev');
-  const stack: LoadedStack = { ...loaded, integration: { ...loaded.integration, bundleFile: path.join(FIXTURES, 'echo-event.mjs') } };
+  const stack: LoadedStack = options.handler === 'synthesized' ? loaded : { ...loaded, integration: { ...loaded.integration, bundleFile: path.join(FIXTURES, 'echo-event.mjs') } };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iam-http-api-stsgw-'));
   const credentialsFile = path.join(dir, 'credentials');
   const keys = ensureInvokerKeys(credentialsFile, stack.invokers.map((i) => i.name));

@@ -38,6 +38,9 @@ def main() -> int:
     args = parser.parse_args()
 
     session = botocore.session.Session(profile=args.profile)
+    if session.get_config_variable("region") is None:
+        # A role profile without a region could not call STS (NoRegionError): use the API's.
+        session.set_config_variable("region", args.region)
     credentials = session.get_credentials()
     if credentials is None:
         print("No AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "

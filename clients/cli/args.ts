@@ -57,6 +57,7 @@ Examples:
   iam-http-api call /hello --stack prod --profile viewer
   iam-http-api call /hello --profile admin --role-arn arn:aws:iam::123456789012:role/iam-http-api/iam-http-api-dev-deployer
   iam-http-api keys viewer
+  eval "$(iam-http-api keys --role deployer --env)"
 `;
 
 export interface CallCommand {

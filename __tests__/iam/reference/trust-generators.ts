@@ -120,7 +120,7 @@ const withoutAwsStar = (p: TrustStatementSpec['principal']): TrustStatementSpec[
 };
 
 const statementArb = (hints: readonly string[]): fc.Arbitrary<TrustStatementSpec> => fc.record({
-  effect: fc.oneof(w(6, 'Allow' as const), w(1, 'Deny' as const)),
+  effect: fc.oneof(w(5, 'Allow' as const), w(1, 'Deny' as const)),
   principal: principalArb(hints),
   notAction: fc.oneof(w(9, false), w(1, true)),
   actions: some(ACTIONS),
@@ -228,6 +228,8 @@ export type CallerSpec =
       readonly boundary?: string;
       readonly sessionPolicies: readonly string[];
       readonly team?: string;
+      /** IAM path of the user or of the session's role (an assumed-role ARN has none; the role ARN has it). */
+      readonly path: string;
     }
   | { readonly kind: 'service'; readonly service: string }
   | { readonly kind: 'federated'; readonly provider: string; readonly sub: string; readonly aud: string };
@@ -246,8 +248,9 @@ const awsCallerArb = (kind: 'user' | 'session', o: TrustGenOptions): fc.Arbitrar
           ? fc.oneof(w(2, [] as string[]), { weight: 2, arbitrary: fc.uniqueArray(fc.constantFrom(...Object.keys(BOUNDARIES)), { minLength: 1, maxLength: o.maxSessionPolicies }) })
           : fc.constant([]),
       team: fc.option(fc.constantFrom('blue', 'red'), { nil: undefined }),
+      path: fc.oneof(w(3, '/'), w(1, '/iam-http-api/')),
     },
-    { requiredKeys: ['kind', 'account', 'name', 'sessionName', 'identity', 'sessionPolicies'] },
+    { requiredKeys: ['kind', 'account', 'name', 'sessionName', 'identity', 'sessionPolicies', 'path'] },
   );
 
 export const callerSpecArb = (o: TrustGenOptions): fc.Arbitrary<CallerSpec> => fc.oneof(
@@ -346,8 +349,8 @@ export function renderCaller(spec: CallerSpec): RenderedCaller {
       identityPolicies: named('user inline', spec.identity, IDENTITY_POLICIES),
       ...(spec.boundary ? { permissionsBoundary: { name: spec.boundary, source: 'permissions boundary', document: BOUNDARIES[spec.boundary] } } : {}),
       name: spec.name,
-      path: '/',
-      arn: `arn:aws:iam::${spec.account}:user/${spec.name}`,
+      path: spec.path,
+      arn: `arn:aws:iam::${spec.account}:user${spec.path}${spec.name}`,
       userId: spec.name === 'alice' ? 'AIDAALICE0000000001' : 'AIDABOB000000000001',
       groups: [],
     };
@@ -356,7 +359,7 @@ export function renderCaller(spec: CallerSpec): RenderedCaller {
   const role: ReferenceRole = {
     accountId: spec.account,
     name: spec.name,
-    path: '/',
+    path: spec.path,
     roleId: spec.name === 'ci' ? 'AROACIROLE000000001' : 'AROADEPLOYER0000001',
     tags,
     identityPolicies: named('role inline', spec.identity, IDENTITY_POLICIES),
@@ -370,7 +373,9 @@ export const TRUST_FACTS = FACTS;
 
 /** Principal strings that name an AWS caller: its ARN, its role's ARN (a session), its account in both forms. */
 export function callerHints(spec: CallerSpec): string[] {
-  if (spec.kind === 'user') return [`arn:aws:iam::${spec.account}:user/${spec.name}`, `arn:aws:iam::${spec.account}:root`, spec.account];
-  if (spec.kind === 'session') return [`arn:aws:sts::${spec.account}:assumed-role/${spec.name}/${spec.sessionName}`, `arn:aws:iam::${spec.account}:role/${spec.name}`, `arn:aws:iam::${spec.account}:root`, spec.account];
+  // With a path, the ARN without it too: it names no one (an ARN is compared whole).
+  const paths = spec.kind === 'service' || spec.kind === 'federated' ? [] : [...new Set([spec.path, '/'])];
+  if (spec.kind === 'user') return [...paths.map((p) => `arn:aws:iam::${spec.account}:user${p}${spec.name}`), `arn:aws:iam::${spec.account}:root`, spec.account];
+  if (spec.kind === 'session') return [`arn:aws:sts::${spec.account}:assumed-role/${spec.name}/${spec.sessionName}`, ...paths.map((p) => `arn:aws:iam::${spec.account}:role${p}${spec.name}`), `arn:aws:iam::${spec.account}:root`, spec.account];
   return [];
 }

@@ -6,8 +6,8 @@
  *   4. for --role-arn only: the running local gateway's STS (gateway.json's stsUrl), when the
  *      call goes to that gateway;
  *   5. AWS (the SDK's regional endpoint, https://sts.REGION.amazonaws.com).
- * 2 and 3 are the SDKs' service-specific endpoint settings, skipped when
- * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (or the profile's ignore_configured_endpoint_urls) is
+ * 2 and 3 are the SDKs' service-specific endpoint settings, both skipped when
+ * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (else the profile's ignore_configured_endpoint_urls) is
  * true: https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
  *
  * The AWS SDK for JavaScript reads 3 from the AWS_PROFILE profile only (not from the
@@ -42,7 +42,9 @@ export interface StsEndpointInput {
 export function resolveStsEndpoint(input: StsEndpointInput): StsEndpoint {
   const { env } = input;
   if (input.stsUrl !== undefined) return { url: parseHttpUrl(input.stsUrl, '--sts-url').href.replace(/\/$/, ''), from: '--sts-url' };
-  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() !== 'true') {
+  // The environment's setting, else the profile's, as the SDKs read it.
+  const ignore = (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ?? input.profile?.ignore_configured_endpoint_urls ?? '').toLowerCase() === 'true';
+  if (!ignore) {
     for (const name of ['AWS_ENDPOINT_URL_STS', 'AWS_ENDPOINT_URL']) {
       const value = env[name];
       if (value) return { url: parseHttpUrl(value, name).href.replace(/\/$/, ''), from: name };

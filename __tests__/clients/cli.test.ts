@@ -428,6 +428,17 @@ describe('iam-http-api with temporary credentials (a local gateway with its STS;
     expect(result.stderr).toBe(`Could not assume role ${gw.deployerArn} at http://127.0.0.1:${port} (--sts-url) as ${gw.keys.get('admin')!.accessKeyId} (profile admin from ${gw.credentialsFile}): connection refused. Is \`npm start\` running (its banner shows the local STS)? Or pass --sts-url URL.\n`);
   });
 
+  it('a role profile whose STS does not answer: exit 2, says where it tried', async () => {
+    const port = await freePort();
+    const config = writeConfig(`[profile gone]\nrole_arn = ${gw.deployerArn}\nsource_profile = admin\nendpoint_url = http://127.0.0.1:${port}\n`);
+    expect(await quiet(['/hello', '--profile', 'gone'], { ...env, AWS_CONFIG_FILE: config })).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `Profile "gone" could not assume role ${gw.deployerArn} at http://127.0.0.1:${port} (endpoint_url of profile gone in ${config}): connection refused. ` +
+        'Is `npm start` running (its banner shows the local STS)? Or point the profile\'s endpoint_url, AWS_ENDPOINT_URL_STS or --sts-url at a running STS.\n',
+    });
+  });
+
   it('a credential_process profile whose process prints a session from the local STS', async () => {
     const script = path.join(scratch, 'session-process.js');
     fs.writeFileSync(script, [

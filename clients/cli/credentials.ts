@@ -172,8 +172,9 @@ function profileFailed(error: unknown, context: ProfileContext, kind: ProfileKin
   if (kind === 'assume-role') {
     const at = sts ? describeStsEndpoint(sts) : 'STS';
     const prefix = `Profile "${context.name}" could not assume role ${profile.role_arn} at ${at}`;
-    if (code === 'ECONNREFUSED') {
-      return new CliError(`${prefix}: connection refused. Is \`npm start\` running (its banner shows the local STS)? Or point the profile's endpoint_url, AWS_ENDPOINT_URL_STS or --sts-url at a running STS.`, EXIT.unreachable);
+    const unreachable: Record<string, string> = { ECONNREFUSED: 'connection refused', ENOTFOUND: 'host not found', EAI_AGAIN: 'host not found', ETIMEDOUT: 'connection timed out', ECONNRESET: 'connection reset' };
+    if (code && unreachable[code]) {
+      return new CliError(`${prefix}: ${unreachable[code]}. Is \`npm start\` running (its banner shows the local STS)? Or point the profile's endpoint_url, AWS_ENDPOINT_URL_STS or --sts-url at a running STS.`, EXIT.unreachable);
     }
     const local = sts?.url && /^https?:\/\/(127\.|localhost|\[::1\])/.test(sts.url);
     const todo = local ? 'iam-http-api keys lists the local roles and who may assume each.' : 'For the local gateway\'s roles, set endpoint_url in the profile (or AWS_ENDPOINT_URL_STS, or --sts-url) to the local STS.';
@@ -233,7 +234,8 @@ export async function resolveCredentials(sources: CredentialSources, context = p
 
   if (useEnv) {
     // @aws-sdk/credential-provider-env's fromEnv.
-    const expiration = env.AWS_CREDENTIAL_EXPIRATION ? new Date(env.AWS_CREDENTIAL_EXPIRATION) : undefined;
+    const parsed = env.AWS_CREDENTIAL_EXPIRATION ? new Date(env.AWS_CREDENTIAL_EXPIRATION) : undefined;
+    const expiration = parsed && !Number.isNaN(parsed.getTime()) ? parsed : undefined;
     return { accessKeyId: id!, secretAccessKey: secret!, sessionToken: env.AWS_SESSION_TOKEN || undefined, expiration, source: describeSource({ CREDENTIALS_ENV_VARS: 'g' }, context, kind, undefined, env) };
   }
   if (kind === 'static') {

@@ -428,6 +428,15 @@ describe('iam-http-api with temporary credentials (a local gateway with its STS;
     expect(result.stderr).toBe(`Could not assume role ${gw.deployerArn} at http://127.0.0.1:${port} (--sts-url) as ${gw.keys.get('admin')!.accessKeyId} (profile admin from ${gw.credentialsFile}): connection refused. Is \`npm start\` running (its banner shows the local STS)? Or pass --sts-url URL.\n`);
   });
 
+  it('a role profile with credential_source = Environment: the role assumed with the keys in the environment', async () => {
+    const admin = gw.keys.get('admin')!;
+    const config = writeConfig(`[profile from-env]\nrole_arn = ${gw.deployerArn}\ncredential_source = Environment\nrole_session_name = from-env\nendpoint_url = ${gw.stsUrl}\n`);
+    const result = await quiet(['/hello', '--profile', 'from-env', '--verbose'], { ...env, AWS_CONFIG_FILE: config, AWS_ACCESS_KEY_ID: admin.accessKeyId, AWS_SECRET_ACCESS_KEY: admin.secretAccessKey });
+    expect(result.code).toBe(0);
+    expect(iamOf(result).userArn).toBe(assumedArn('from-env'));
+    expect(result.stderr).toContain(`(profile from-env: role ${gw.deployerArn} assumed at ${gw.stsUrl} (endpoint_url of profile from-env in ${config}) with credential_source Environment)\n`);
+  });
+
   it('a role profile whose STS does not answer: exit 2, says where it tried', async () => {
     const port = await freePort();
     const config = writeConfig(`[profile gone]\nrole_arn = ${gw.deployerArn}\nsource_profile = admin\nendpoint_url = http://127.0.0.1:${port}\n`);

@@ -271,6 +271,7 @@ describe('iam-http-api (Node CLI)', () => {
         region: { sensitive: false, type: 'string', value: gw.stack.region },
         invoker_viewer_access_key_id: { sensitive: false, type: 'string', value: keyOf('viewer') },
         invoker_viewer_secret_access_key: { sensitive: true, type: 'string', value: secretOf('viewer') },
+        invoker_deployer_role_arn: { sensitive: false, type: 'string', value: 'arn:aws:iam::123456789012:role/iam-http-api/iam-http-api-prod-deployer' },
       }) + '\n');
       // A stand-in for terraform, shell builtins only (PATH holds nothing else).
       const fakeBin = path.join(scratch, 'fake-terraform');
@@ -302,6 +303,22 @@ describe('iam-http-api (Node CLI)', () => {
       const lines = exported.stdout.split('\n');
       expect(lines[1] === `export AWS_SECRET_ACCESS_KEY='${secretOf('viewer')}'`).toBe(true);
       expect(lines.slice(2)).toEqual(['unset AWS_SESSION_TOKEN', `export AWS_REGION='${gw.stack.region}'`, `export API_URL='${gw.url}'`, '']);
+    });
+
+    it('lists the deployed keys and the role invokers\' ARNs', async () => {
+      expect(await runQuiet(['keys', '--stack', 'prod'], deployed)).toEqual({
+        code: 0,
+        stderr: '',
+        stdout: [
+          `Invoker keys of the deployed stack prod (terraform output in ${path.join(scratch, 'cdktf.out', 'stacks', 'prod')}):`,
+          `  viewer  ${keyOf('viewer')}`,
+          "The secrets are sensitive Terraform outputs, in the stack's state. iam-http-api keys INVOKER --stack prod --show-secret prints one; --env prints export lines for a shell.",
+          "Roles of the deployed stack prod (outputs invoker_<name>_role_arn; no keys, assume one at AWS's STS):",
+          '  deployer  arn:aws:iam::123456789012:role/iam-http-api/iam-http-api-prod-deployer',
+          'Call as one: iam-http-api call PATH --stack prod --profile PROFILE --role-arn ARN (PROFILE: credentials allowed to assume it)',
+          '',
+        ].join('\n'),
+      });
     });
 
     it('says so when terraform is missing', async () => {

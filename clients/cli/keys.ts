@@ -38,6 +38,8 @@ interface KeySource {
   readonly invokers: ReadonlyMap<string, InvokerKeys>;
   /** Extra export lines for --env (region, URL). */
   readonly exports: ReadonlyArray<readonly [string, string]>;
+  /** A deployed stack's role invokers (outputs invoker_<name>_role_arn). */
+  readonly roles?: ReadonlyArray<{ readonly name: string; readonly arn: string }>;
 }
 
 function localKeys(file: string): KeySource {
@@ -67,6 +69,12 @@ async function deployedKeys(context: Context, stack: string): Promise<KeySource>
       ? { accessKeyId, secret: outputString(outputs, plain), secretAt: `the sensitive Terraform output ${plain} of stack ${stack}, in its state` }
       : { accessKeyId, secretAt: `the Terraform output ${encrypted} of stack ${stack}, encrypted with the invoker's pgpKey (terraform -chdir=${outputs.dir} output -raw ${encrypted} | base64 -d | gpg -d)` });
   }
+  const roles: Array<{ name: string; arn: string }> = [];
+  for (const name of outputs.values.keys()) {
+    const role = /^invoker_(.+)_role_arn$/.exec(name)?.[1];
+    const arn = role && outputString(outputs, name);
+    if (role && arn) roles.push({ name: role, arn });
+  }
   const exports: Array<[string, string]> = [];
   const region = outputString(outputs, 'region');
   const apiUrl = outputString(outputs, 'api_url');
@@ -77,6 +85,7 @@ async function deployedKeys(context: Context, stack: string): Promise<KeySource>
     secretsAt: 'The secrets are sensitive Terraform outputs, in the stack\'s state.',
     invokers,
     exports,
+    roles,
   };
 }
 
@@ -124,6 +133,18 @@ async function roleKeys(command: KeysCommand & { role: string }, context: Contex
   return EXIT.ok;
 }
 
+/** A deployed stack's roles: assumed at AWS's STS with call --role-arn. */
+function deployedRoleLines(source: KeySource, stack: string): string[] {
+  const roles = source.roles ?? [];
+  if (roles.length === 0) return [];
+  const width = Math.max(...roles.map((role) => role.name.length)) + 2;
+  return [
+    `Roles of the deployed stack ${stack} (outputs invoker_<name>_role_arn; no keys, assume one at AWS's STS):`,
+    ...roles.map((role) => `  ${role.name.padEnd(width)}${role.arn}`),
+    `Call as one: iam-http-api call PATH --stack ${stack} --profile PROFILE --role-arn ARN (PROFILE: credentials allowed to assume it)`,
+  ];
+}
+
 function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
@@ -139,12 +160,12 @@ export async function keys(command: KeysCommand, context: Context): Promise<numb
   const width = Math.max(...names.map((name) => name.length), 6) + 2;
 
   if (command.invoker === undefined) {
-    if (names.length === 0) throw new CliError(`${source.title} none found. Run \`npm start\` once to create the local ones, or deploy the stack.`);
+    if (names.length === 0 && !source.roles?.length) throw new CliError(`${source.title} none found. Run \`npm start\` once to create the local ones, or deploy the stack.`);
     out.stdout([
       source.title,
       ...names.map((name) => `  ${name.padEnd(width)}${source.invokers.get(name)!.accessKeyId}`),
       `${source.secretsAt} iam-http-api keys INVOKER${stackFlag} --show-secret prints one; --env prints export lines for a shell.`,
-      ...(deployed ? [] : roleLines(gateway)),
+      ...(deployed ? deployedRoleLines(source, command.stack!) : roleLines(gateway)),
     ].join('\n') + '\n');
     return EXIT.ok;
   }

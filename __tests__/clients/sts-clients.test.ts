@@ -196,6 +196,18 @@ describe('temporary credentials from npm start\'s local STS, with clients nobody
       expect(post.stderr).toMatch(/\nWhy \(the local gateway's IAM decision\): assumed-role\/iam-http-api-dev-deployer\/aws-sdk-js-\d+ POST \/items: implicit deny: /);
     });
 
+    it('eval "$(iam-http-api keys --role deployer --env)", then curl --aws-sigv4 with x-amz-security-token: GET 200, POST 403', async () => {
+      const curl = `curl -s -w ' %{http_code}\\n' --aws-sigv4 "aws:amz:${running.region}:execute-api" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H "x-amz-security-token: $AWS_SESSION_TOKEN"`;
+      const script = [
+        `eval "$(node ${path.join(root, 'bin', 'iam-http-api.js')} keys --role deployer --env)"`,
+        `${curl} ${running.url}/hello`,
+        `${curl} -H 'content-type: application/json' --data '{"message":"hi"}' ${running.url}/items`,
+      ].join('\n');
+      const result = await run('bash', ['-e', '-c', script], { ...env, IAM_HTTP_API_CREDENTIALS: credentialsFile });
+      noSecretIn(`${result.stdout}${result.stderr}`);
+      expect(result).toEqual({ code: 0, stderr: '', stdout: '{"method":"GET","path":"/hello","body":""} 200\n{"message":"Forbidden"} 403\n' });
+    });
+
     it('--role-arn finds npm start\'s STS in gateway.json', async () => {
       const result = await cli(['/hello', '--profile', 'admin', '--role-arn', deployerArn, '--role-session-name', 'cli', '--verbose']);
       expect(result.code).toBe(0);

@@ -40,13 +40,25 @@ describe('decide agrees with the reference evaluator written from the AWS docume
     const property = fc.property(caseSpecArb({ libSafe: false }, REQUESTS_PER_CASE).map(renderCase), ({ principal, requests }) => {
       for (const request of requests) {
         const want = referenceDecide(principal, request);
-        // The documentation leaves open whether colons inside the resource part (after the fifth colon) are
-        // segment boundaries (see arnMatches in reference/evaluate.ts): skip the decisions the two readings
-        // decide differently, and count them; there the project must take the stricter reading: never Allowed.
-        if (referenceDecide(principal, request, 'every-colon').verdict !== want.verdict) {
+        // The documentation leaves two things open (reference/evaluate.ts): whether colons inside the resource
+        // part (after the fifth colon) are segment boundaries (arnMatches), and whether several session policies
+        // are one set or each bounds the session (SessionPoliciesReading). Where the readings decide
+        // differently, the decision is counted and skipped; there the project must take the stricter
+        // reading: never Allowed where one reading denies, and one of the readings' verdicts.
+        const readings = [
+          want,
+          referenceDecide(principal, request, 'every-colon'),
+          referenceDecide(principal, request, 'six-parts', 'every'),
+          referenceDecide(principal, request, 'every-colon', 'every'),
+        ];
+        if (readings.some((r) => r.verdict !== want.verdict)) {
           ambiguous++;
-          if (decide(principal, request).verdict === 'Allowed') {
+          const project = decide(principal, request).verdict;
+          if (project === 'Allowed' && readings.some((r) => r.verdict !== 'Allowed')) {
             throw new Error(`FAIL-OPEN on an ambiguous reading: project Allowed, one reading of the documentation denies\n${describeCase(principal, request)}`);
+          }
+          if (!readings.some((r) => r.verdict === project)) {
+            throw new Error(`project ${project}, which no reading of the documentation gives (${readings.map((r) => r.verdict).join(', ')})\n${describeCase(principal, request)}`);
           }
           continue;
         }
@@ -77,7 +89,7 @@ describe('decide agrees with the reference evaluator written from the AWS docume
     const shares = Object.fromEntries(Object.entries(counts).map(([k, n]) => [k, `${((100 * n) / decisions).toFixed(1)}%`]));
     console.log(`differential: ${decisions} decisions, verdict shares ${JSON.stringify(shares)}; ${ambiguous} ambiguous skipped`);
     expect(decisions).toBeGreaterThanOrEqual(20_000);
-    expect(ambiguous).toBeLessThan(decisions / 100);
+    expect(ambiguous).toBeLessThan(decisions / 50);
     for (const verdict of Object.keys(counts) as Verdict[]) expect(counts[verdict] / decisions).toBeGreaterThanOrEqual(MIN_SHARE);
   });
 });

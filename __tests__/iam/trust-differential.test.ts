@@ -21,8 +21,8 @@ import { assumeSpecArb, callerHints, callerSpecArb, renderCaller, renderTrustPol
 const SEED = process.env.DIFF_SEED ? Number(process.env.DIFF_SEED) : 20261130;
 const REQUESTS_PER_CASE = 4;
 const RUNS = 3000; // 12,000 decisions
-/** An empty Principal, Deny naming {"AWS": "*"} and several session policies: pinned by the failing tests below. */
-const MAIN: TrustGenOptions = { notPrincipal: true, emptyPrincipal: false, awsStarDeny: false, maxSessionPolicies: 1 };
+/** Everything generated, including the findings below (an empty Principal, a Deny naming {"AWS": "*"}, several session policies). */
+const MAIN: TrustGenOptions = { notPrincipal: true, emptyPrincipal: true, awsStarDeny: true, maxSessionPolicies: 2 };
 
 /** The project's decision, with the context the local STS would build (sts-server.ts: requestContext, then assumeRoleContext). */
 function projectDecide(document: Record<string, unknown>, c: RenderedCaller, a: AssumeSpec): { verdict: Verdict | 'threw'; explanation: string } {
@@ -135,10 +135,10 @@ describe('decideAssumeRole agrees with the trust-policy reference written from t
 });
 
 /**
- * Findings pinned as failing tests (reported to the lead): the smallest cases of the disagreements the property
- * finds when the generators produce them (TrustGenOptions). Each first shows what the reference says.
+ * Findings of the property above, fixed (trust-policy.ts): the smallest cases of the disagreements it found.
+ * Each first shows what the reference says.
  */
-describe('trust policies: documented rules the project does not follow yet (findings)', () => {
+describe('trust policies: documented rules the property test found the project breaking (findings, fixed)', () => {
   const ALICE = `arn:aws:iam::${ROLE_ACCOUNT}:user/alice`;
   const alice = renderCaller({ kind: 'user', account: ROLE_ACCOUNT, name: 'alice', sessionName: 'run1', identity: [], sessionPolicies: [], path: '/' });
   const lambda = renderCaller({ kind: 'service', service: 'lambda.amazonaws.com' });
@@ -168,11 +168,11 @@ describe('trust policies: documented rules the project does not follow yet (find
     expect(projectDecide(notPrincipal, alice, ask).verdict).not.toBe('Allowed');
   });
 
-  it.failing('a trust policy with an empty Principal object allows nothing', () => {
+  it('a trust policy with an empty Principal object allows nothing', () => {
     expect(projectDecide(emptyPrincipal, alice, ask).verdict).not.toBe('Allowed');
   });
 
-  it.failing('a Deny naming {"AWS": "*"} is not ignored for a service caller', () => {
+  it('a Deny naming {"AWS": "*"} is not ignored for a service caller', () => {
     expect(projectDecide(awsStarDeny, lambda, ask).verdict).not.toBe('Allowed');
   });
 });

@@ -238,7 +238,7 @@ export function loadRoles(tf: TerraformJson, refs: References, accountId: string
 /** A session of `role`, as IAM sees it (principal.ts): the role's policies, tags and boundary, narrowed by the session's. */
 export function sessionPrincipal(
   role: RoleDefinition,
-  session: { readonly sessionName: string; readonly issuedAt: Date; readonly sessionPolicies?: readonly { readonly name: string; readonly document: PolicyDocument }[]; readonly tags?: Readonly<Record<string, string>> },
+  session: { readonly sessionName: string; readonly issuedAt: Date; readonly sessionPolicies?: readonly { readonly name: string; readonly document: PolicyDocument }[]; readonly tags?: Readonly<Record<string, string>>; readonly sourceIdentity?: string },
 ): RoleSessionPrincipal {
   const source: PolicySource = 'session policy';
   return {
@@ -252,11 +252,20 @@ export function sessionPrincipal(
     // The assumed-role ARN has no path: arn:aws:sts::<account>:assumed-role/<role name>/<session>.
     arn: `arn:aws:sts::${role.accountId}:assumed-role/${role.name}/${session.sessionName}`,
     userId: `${role.roleId}:${session.sessionName}`,
-    // "Session tags override a role tag with the same key" (IAM User Guide, "Passing session tags in AWS STS").
-    tags: { ...role.tags, ...session.tags },
+    // "If you pass a session tag with the same key as a tag that is already attached to the role,
+    // the value of the session tag overrides the role tag with the same key ... regardless of
+    // case" (IAM User Guide, "Passing session tags in AWS STS").
+    tags: overrideTags(role.tags, session.tags ?? {}),
     identityPolicies: role.identityPolicies,
     ...(role.permissionsBoundary ? { permissionsBoundary: role.permissionsBoundary } : {}),
     sessionPolicies: (session.sessionPolicies ?? []).map((p) => ({ name: p.name, source, document: p.document })),
     tokenIssueTime: session.issuedAt,
+    ...(session.sourceIdentity !== undefined ? { sourceIdentity: session.sourceIdentity } : {}),
   };
+}
+
+/** `base` with every key of `over` replaced, keys compared regardless of case (session tags over role tags). */
+function overrideTags(base: Readonly<Record<string, string>>, over: Readonly<Record<string, string>>): Record<string, string> {
+  const overridden = new Set(Object.keys(over).map((key) => key.toLowerCase()));
+  return { ...Object.fromEntries(Object.entries(base).filter(([key]) => !overridden.has(key.toLowerCase()))), ...over };
 }

@@ -77,7 +77,7 @@ export class SessionCallers {
     } else {
       const role = this.roles.get(claims.roleArn);
       if (!role) return undefined;
-      const principal = sessionPrincipal(role, { sessionName: claims.sessionName, issuedAt: new Date(claims.issuedAt), sessionPolicies: claims.sessionPolicies, tags: claims.tags });
+      const principal = sessionPrincipal(role, { sessionName: claims.sessionName, issuedAt: new Date(claims.issuedAt), sessionPolicies: claims.sessionPolicies, tags: claims.tags, ...(claims.sourceIdentity !== undefined ? { sourceIdentity: claims.sourceIdentity } : {}) });
       caller = { secretAccessKey: opened.secretAccessKey, principal, name: `assumed-role/${principal.roleName}/${principal.sessionName}`, claims, expiresAt: claims.expiresAt };
     }
     if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value as string);

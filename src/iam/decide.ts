@@ -12,7 +12,10 @@
  *     actions that are allowed by both its identity-based policies and its permissions
  *     boundaries" — without an Allow in the boundary, the request is implicitly denied.
  *  3. Session policies: "The resulting session's permissions are the intersection of the
- *     role's identity-based policy and the session policies."
+ *     role's identity-based policy and the session policies." With several session policies
+ *     (`Policy` and `PolicyArns`) the documentation does not say whether they are one set (any
+ *     of them allowing suffices) or each bounds the session; the stricter reading is taken:
+ *     every session policy must allow (found by the session differential test).
  *  4. An Allow in an identity policy (the user's, its groups', attached managed policies);
  *     otherwise the request is implicitly denied ("By default, all requests are implicitly
  *     denied").
@@ -112,9 +115,11 @@ export function decide(principal: Principal, request: AuthorizationRequest): Dec
   if (compiled.boundary && !allowingStatement([compiled.boundary], request, context)) {
     return implicitDeny(`the ${describePolicy(compiled.boundary.policy)} does not allow it`, [compiled.boundary], request, context);
   }
-  // 3. Session policies, when the session has any, must allow.
-  if (compiled.session.length > 0 && !allowingStatement(compiled.session, request, context)) {
-    return implicitDeny('no session policy allows it', compiled.session, request, context);
+  // 3. Session policies, when the session has any: each must allow (the stricter reading, above).
+  for (const policy of compiled.session) {
+    if (!allowingStatement([policy], request, context)) {
+      return implicitDeny(compiled.session.length === 1 ? 'no session policy allows it' : `the ${describePolicy(policy.policy)} does not allow it`, [policy], request, context);
+    }
   }
   // 4. An identity policy must allow.
   const allowing = allowingStatement(compiled.identity, request, context);

@@ -64,6 +64,11 @@ export interface IamUserPrincipal extends PrincipalBase {
   readonly userId: string;
   /** Names of the groups the user is a member of (their policies are already in `identityPolicies`). */
   readonly groups: readonly string[];
+  /**
+   * Set when the user signs with temporary credentials of its own (GetSessionToken): when they
+   * were issued (`aws:TokenIssueTime`). Absent for a long-term `AKIA...` key.
+   */
+  readonly tokenIssueTime?: Date;
 }
 
 /** A session of an assumed IAM role (`ASIA...` keys with a session token). */
@@ -84,6 +89,8 @@ export interface RoleSessionPrincipal extends PrincipalBase {
   readonly sessionPolicies: readonly NamedPolicy[];
   /** When the session's credentials were issued (`aws:TokenIssueTime`). */
   readonly tokenIssueTime: Date;
+  /** The `SourceIdentity` set when the role was assumed (`aws:SourceIdentity`), kept through role chaining. */
+  readonly sourceIdentity?: string;
 }
 
 export type Principal = IamUserPrincipal | RoleSessionPrincipal;

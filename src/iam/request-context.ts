@@ -15,7 +15,15 @@
  *    IAM user's access key is used"), aws:TokenIssueTime (temporary credentials only).
  *  - an assumed-role session: aws:userid = `<role id>:<session name>`, aws:PrincipalArn = the
  *    role's ARN, aws:PrincipalType = AssumedRole, aws:PrincipalTag/<k> from the role's tags
- *    with session tags winning, aws:TokenIssueTime; no aws:username.
+ *    with session tags winning, aws:TokenIssueTime; no aws:username; aws:SourceIdentity when
+ *    the role was assumed with one ("included in the request context after a source identity
+ *    has been set when a role is assumed ... present ... for all actions taken by the role").
+ *  - an IAM user with temporary credentials of its own (GetSessionToken): the user's keys, plus
+ *    aws:TokenIssueTime.
+ * With temporary credentials aws:MultiFactorAuthPresent is present ("included in the request
+ * context only when the principal uses temporary credentials") and "false": nothing here
+ * authenticates with MFA. Leaving it out would let the usual `"Bool":
+ * {"aws:MultiFactorAuthPresent": "false"}` Deny pass (found by the session differential test).
  * aws:SecureTransport is "true": API Gateway serves execute-api over HTTPS only, and the local
  * gateway decides what AWS would decide for the deployed API even though it listens on http.
  */
@@ -77,7 +85,11 @@ export function requestContext(principal: Principal, facts: RequestFacts): Recor
   } else {
     context['aws:PrincipalArn'] = principal.roleArn;
     context['aws:PrincipalType'] = 'AssumedRole';
+    if (principal.sourceIdentity !== undefined) context['aws:SourceIdentity'] = principal.sourceIdentity;
+  }
+  if (principal.tokenIssueTime !== undefined) {
     context['aws:TokenIssueTime'] = principal.tokenIssueTime.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    context['aws:MultiFactorAuthPresent'] = 'false';
   }
   for (const [tag, value] of Object.entries(principal.tags)) context[`aws:PrincipalTag/${tag}`] = value;
   return context;

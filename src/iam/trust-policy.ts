@@ -143,6 +143,10 @@ function compileTrust(document: PolicyDocument, roleArn: string): CompiledTrust 
 function principalProblems(element: unknown): string[] {
   if (element === '*') return [];
   if (typeof element !== 'object' || element === null || Array.isArray(element)) return ['its Principal is neither "*" nor an object of principal types'];
+  // The grammar's <principal_map> has at least one entry (IAM User Guide, "Grammar of the IAM JSON
+  // policy language"); an empty object names nobody. Refused, so the statement cannot be read as
+  // naming nobody in a Deny while IAM would reject the policy (found by the trust differential test).
+  if (Object.keys(element).length === 0) return ['its Principal is an empty object: it names no principal'];
   const problems: string[] = [];
   for (const [type, value] of Object.entries(element)) {
     if (!['AWS', 'Service', 'Federated'].includes(type)) problems.push(`a role trust policy has no ${type} principals`);
@@ -161,10 +165,20 @@ function principalValues(element: unknown, type: 'AWS' | 'Service' | 'Federated'
   return list.filter((v): v is string => typeof v === 'string');
 }
 
-function matchPrincipal(element: unknown, caller: TrustCaller): PrincipalMatch {
+/**
+ * `effect`: whether `{"AWS": "*"}` names a service or federated caller is not documented (the
+ * Principal page describes it as everyone "AWS" — identities). The stricter reading each way: an
+ * Allow with it admits AWS identities only, a Deny with it applies to every caller (found by the
+ * trust differential test: Allow Service lambda + Deny AWS "*" allowed lambda).
+ */
+function matchPrincipal(element: unknown, caller: TrustCaller, effect: 'Allow' | 'Deny'): PrincipalMatch {
   const type = caller.kind;
   const values = principalValues(element, type);
   if (values === '*') return 'principal';
+  if (effect === 'Deny' && caller.kind !== 'AWS') {
+    const aws = principalValues(element, 'AWS');
+    if (aws !== '*' && aws.includes('*')) return 'principal';
+  }
   let best: PrincipalMatch = 'none';
   for (const value of values) {
     if (value === '*') return 'principal';
@@ -206,7 +220,7 @@ export function evaluateTrustPolicy(document: PolicyDocument, request: TrustRequ
   const context = contextLookup(request.context);
   let allowedBy: { statement: CompiledStatement; match: PrincipalMatch } | undefined;
   for (const { compiled, principal, notPrincipal } of trust.statements) {
-    const match = principal !== undefined ? matchPrincipal(principal, request.caller) : matchPrincipal(notPrincipal, request.caller) === 'none' ? 'principal' : 'none';
+    const match = principal !== undefined ? matchPrincipal(principal, request.caller, compiled.effect) : matchPrincipal(notPrincipal, request.caller, compiled.effect) === 'none' ? 'principal' : 'none';
     if (match === 'none') continue;
     const applies = statementApplies(compiled, request.action, context);
     if (compiled.effect === 'Deny' && applies !== false) {
@@ -276,8 +290,9 @@ function sessionLimits(session: RoleSessionPrincipal, request: TrustRequest): st
     const boundary = ask([session.permissionsBoundary]);
     if (boundary.verdict !== 'Allowed') return `implicit deny: the session's permissions boundary ${session.permissionsBoundary.name} does not allow ${request.action} on ${request.roleArn}`;
   }
-  if (session.sessionPolicies.length > 0 && ask(session.sessionPolicies).verdict !== 'Allowed') {
-    return `implicit deny: no session policy of the caller allows ${request.action} on ${request.roleArn}`;
+  // Each session policy must allow: the stricter reading of several session policies (decide.ts, step 3).
+  for (const policy of session.sessionPolicies) {
+    if (ask([policy]).verdict !== 'Allowed') return `implicit deny: the caller's session policy ${policy.name} does not allow ${request.action} on ${request.roleArn}`;
   }
   return undefined;
 }

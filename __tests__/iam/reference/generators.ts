@@ -24,8 +24,8 @@ export interface GenOptions {
   /** With `session`: conditions on aws:SourceIdentity too. */
   readonly sourceIdentity?: boolean;
   /**
-   * With `session`: leave out conditions on aws:MultiFactorAuthPresent (the project's session context lacks the
-   * key, a finding pinned by session-differential.test.ts; set this to false to generate them again).
+   * With `session`: leave out conditions on aws:MultiFactorAuthPresent (the project's session context once lacked
+   * the key, a finding of session-differential.test.ts, now fixed; the test sets this to false).
    */
   readonly withoutMfa?: boolean;
 }

@@ -20,7 +20,7 @@ import { decide, type Verdict } from '../../src/iam/decide';
 import { referenceDecide } from './reference/evaluate';
 import { caseSpecArb, describeCase, renderCase } from './reference/generators';
 
-const SEED = 20261130;
+const SEED = process.env.DIFF_SEED ? Number(process.env.DIFF_SEED) : 20261130;
 const REQUESTS_PER_CASE = 4;
 const RUNS = 5500; // 22,000 generated decisions
 const MIN_SHARE = 0.1;

@@ -9,8 +9,8 @@
  *  - `PolicyArns.member.N.arn`: customer managed policies of the stack (the role's account: "The
  *    policies must exist in the same account as the role", API Reference, AssumeRole,
  *    PolicyArns), resolved to their documents and kept in the session as session policies beside
- *    `Policy`; the session may do what the role allows and at least one session policy allows
- *    (decide.ts). An ARN the stack does not define is refused with IAM's words for a policy that
+ *    `Policy`; the session may do what the role allows and every session policy allows (the
+ *    stricter reading of several session policies, decide.ts). An ARN the stack does not define is refused with IAM's words for a policy that
  *    does not exist ("Policy <arn> does not exist or is not attachable."; that STS uses the same
  *    text is unconfirmed), an AWS managed policy with a local message: its document is not here.
  *  - Session tags in a role chain (sts-session-tags.ts): the caller session's transitive tags pass

@@ -160,7 +160,13 @@ describeWithChromium('browser page in headless Chromium: signs with aws4fetch, C
   beforeAll(async () => {
     const pagePort = await freePort();
     gw = await startTestGateway({ config: { cors: { allowOrigins: [`http://127.0.0.1:${pagePort}`] } } });
-    pageServer = await startPageServer({ port: pagePort, gatewayUrl: gw.url, region: gw.stack.region });
+    // The page as npm start serves it: with the local STS's URL and the roles (nothing here calls the
+    // STS; the role flow is tested below), so the README's screenshot shows the page as users see it.
+    const served = gw;
+    pageServer = await startPageServer({
+      port: pagePort, gatewayUrl: gw.url, region: gw.stack.region, stsUrl: 'http://127.0.0.1:3001',
+      roles: () => whoMayAssume(served.stack).map(({ role, invokers }) => ({ name: role.name, arn: role.arn, assumableBy: invokers })),
+    });
     userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'iam-http-api-chromium-'));
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,

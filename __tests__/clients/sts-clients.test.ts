@@ -149,8 +149,13 @@ describe('temporary credentials from npm start\'s local STS, with clients nobody
         Object.assign(process.env, { AWS_CONFIG_FILE: configFile, AWS_SHARED_CREDENTIALS_FILE: credentialsFile, AWS_EC2_METADATA_DISABLED: 'true' });
         delete process.env.AWS_PROFILE;
         const before = gateway.stdout.length;
-        // Named in the call only: the STS client goes to AWS's endpoint, never to the local one.
-        await expect(fromIni({ profile: 'deployer-local', ignoreCache: true })()).rejects.toThrow();
+        // Named in the call only: the STS client goes to AWS's endpoint, never to the local one. The
+        // request handler records where it would go and sends nothing, so the test stays on loopback.
+        const hosts: string[] = [];
+        const requestHandler = { handle: async (request: { hostname?: string }): Promise<never> => { hosts.push(request.hostname ?? ''); throw new Error('not sent: this test stays on loopback'); } };
+        await expect(fromIni({ profile: 'deployer-local', ignoreCache: true, clientConfig: { requestHandler } })()).rejects.toThrow();
+        expect(hosts.length).toBeGreaterThan(0);
+        expect(hosts.every((host) => /^sts(\.[a-z0-9-]+)?\.amazonaws\.com$/.test(host))).toBe(true);
         process.env.AWS_PROFILE = 'deployer-local';
         const credentials = await fromIni({ ignoreCache: true })();
         expect(credentials.accessKeyId).toMatch(/^ASIA/);

@@ -11,8 +11,6 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { Testing } from 'cdktf';
-import { Hash } from '@smithy/hash-node';
-import { SignatureV4 } from '@smithy/signature-v4';
 import config from '../../iam-http-api.config';
 import { ensureInvokerKeys, type InvokerKey } from '../../src/gateway/credentials';
 import { loadStack, type LoadedStack } from '../../src/gateway/load-stack';
@@ -20,10 +18,9 @@ import { LocalGateway } from '../../src/gateway/server';
 import { StsServer, whoMayAssume } from '../../src/gateway/sts-server';
 import { FIXTURES } from '../support/gateway';
 import { synthStack } from '../support/synth';
+import { signedApiCall, stsQuery, xmlTag, type Creds } from '../support/sts-requests';
 
 const run = promisify(execFile);
-
-interface Creds { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
 
 let dir: string;
 let outdir: string;
@@ -64,21 +61,9 @@ function user(name: string): Creds {
   return { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey };
 }
 
-async function stsCall(credentials: Creds | undefined, parameters: Record<string, string>): Promise<{ status: number; body: string }> {
-  const target = new URL(stsUrl);
-  const body = new URLSearchParams({ Version: '2011-06-15', ...parameters }).toString();
-  let headers: Record<string, string> = { host: target.host, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' };
-  if (credentials) {
-    const signer = new SignatureV4({ service: 'sts', region: stack.region, credentials, sha256: Hash.bind(null, 'sha256') });
-    headers = (await signer.sign({ method: 'POST', protocol: 'http:', hostname: target.hostname, port: Number(target.port), path: '/', query: {}, headers, body })).headers as Record<string, string>;
-  }
-  const response = await fetch(target, { method: 'POST', headers, body });
-  return { status: response.status, body: await response.text() };
-}
+const stsCall = (credentials: Creds | undefined, parameters: Record<string, string>) => stsQuery(stsUrl, stack.region, credentials, parameters);
 
-function tag(xml: string, name: string): string | undefined {
-  return new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
-}
+const tag = xmlTag;
 
 async function assume(caller: Creds, parameters: Record<string, string> = {}): Promise<Creds & { body: string }> {
   const reply = await stsCall(caller, { Action: 'AssumeRole', RoleArn: deployerArn, RoleSessionName: 'alice', ...parameters });
@@ -86,14 +71,7 @@ async function assume(caller: Creds, parameters: Record<string, string> = {}): P
   return { accessKeyId: tag(reply.body, 'AccessKeyId')!, secretAccessKey: tag(reply.body, 'SecretAccessKey')!, sessionToken: tag(reply.body, 'SessionToken')!, body: reply.body };
 }
 
-async function gatewayCall(credentials: Creds, method: string, pathname: string): Promise<{ status: number; body: string }> {
-  const target = new URL(pathname, gatewayUrl);
-  const body = method === 'GET' ? undefined : '{"message":"hi"}';
-  const signer = new SignatureV4({ service: 'execute-api', region: stack.region, credentials, sha256: Hash.bind(null, 'sha256') });
-  const signed = await signer.sign({ method, protocol: 'http:', hostname: target.hostname, port: Number(target.port), path: target.pathname, query: {}, headers: { host: target.host, ...(body ? { 'content-type': 'application/json' } : {}) }, body });
-  const response = await fetch(target, { method, headers: signed.headers as Record<string, string>, body });
-  return { status: response.status, body: await response.text() };
-}
+const gatewayCall = (credentials: Creds, method: string, pathname: string) => signedApiCall(gatewayUrl, stack.region, credentials, method, pathname);
 
 describe('local STS', () => {
   it('knows who may assume deployer', () => {

@@ -14,8 +14,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Testing } from 'cdktf';
-import { Hash } from '@smithy/hash-node';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
@@ -28,8 +26,7 @@ import { openSession } from '../../src/gateway/session-tokens';
 import { StsServer, whoMayAssume } from '../../src/gateway/sts-server';
 import { FIXTURES } from '../support/gateway';
 import { synthStack } from '../support/synth';
-
-interface Creds { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+import { credentialsOf, signedApiCall, stsQuery, xmlTag, type Creds } from '../support/sts-requests';
 
 const PARTNER = '111122223333';
 const OTHER = '444455556666';
@@ -116,25 +113,12 @@ function profile(name: string): Creds {
   return { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey };
 }
 
-async function stsCall(credentials: Creds, parameters: Record<string, string>): Promise<{ status: number; body: string }> {
-  const target = new URL(stsUrl);
-  const body = new URLSearchParams({ Version: '2011-06-15', ...parameters }).toString();
-  const signer = new SignatureV4({ service: 'sts', region: stack.region, credentials, sha256: Hash.bind(null, 'sha256') });
-  const headers = (await signer.sign({ method: 'POST', protocol: 'http:', hostname: target.hostname, port: Number(target.port), path: '/', query: {}, headers: { host: target.host, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body })).headers as Record<string, string>;
-  const response = await fetch(target, { method: 'POST', headers, body });
-  return { status: response.status, body: await response.text() };
-}
+const stsCall = (credentials: Creds, parameters: Record<string, string>) => stsQuery(stsUrl, stack.region, credentials, parameters);
 
-function tag(xml: string, name: string): string | undefined {
-  return new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
-}
+const tag = xmlTag;
 
 function error(reply: { status: number; body: string }): [number, string | undefined, string | undefined] {
   return [reply.status, tag(reply.body, 'Code'), tag(reply.body, 'Message')];
-}
-
-function credentialsOf(body: string): Creds {
-  return { accessKeyId: tag(body, 'AccessKeyId')!, secretAccessKey: tag(body, 'SecretAccessKey')!, sessionToken: tag(body, 'SessionToken')! };
 }
 
 async function assume(caller: Creds, roleArn: string, parameters: Record<string, string> = {}): Promise<Creds & { body: string }> {
@@ -143,14 +127,7 @@ async function assume(caller: Creds, roleArn: string, parameters: Record<string,
   return { ...credentialsOf(reply.body), body: reply.body };
 }
 
-async function gatewayCall(credentials: Creds, method: string, pathname: string): Promise<{ status: number; body: string }> {
-  const target = new URL(pathname, gatewayUrl);
-  const body = method === 'GET' ? undefined : '{"message":"hi"}';
-  const signer = new SignatureV4({ service: 'execute-api', region: stack.region, credentials, sha256: Hash.bind(null, 'sha256') });
-  const signed = await signer.sign({ method, protocol: 'http:', hostname: target.hostname, port: Number(target.port), path: target.pathname, query: {}, headers: { host: target.host, ...(body ? { 'content-type': 'application/json' } : {}) }, body });
-  const response = await fetch(target, { method, headers: signed.headers as Record<string, string>, body });
-  return { status: response.status, body: await response.text() };
-}
+const gatewayCall = (credentials: Creds, method: string, pathname: string) => signedApiCall(gatewayUrl, stack.region, credentials, method, pathname);
 
 describe('PolicyArns and PackedPolicySize', () => {
   const itemsOnly = `arn:aws:iam::${ACCOUNT}:policy/items-only`;

@@ -8,8 +8,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Hash } from '@smithy/hash-node';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromTokenFile, fromWebToken } from '@aws-sdk/credential-providers';
 import { loadOidcProviders, registerOidcProviderReferences } from '../../src/gateway/load-oidc-providers';
@@ -17,12 +15,11 @@ import { registerRoleReferences, loadRoles } from '../../src/gateway/load-roles'
 import type { LoadedStack } from '../../src/gateway/load-stack';
 import { ensureOidcKey, githubClaims, signJwt, type JwtClaims, type OidcIssuerKey } from '../../src/gateway/oidc-issuer';
 import { References, type TerraformJson } from '../../src/gateway/stack-json';
+import { credentialsOf, signedApiCall, stsQuery, xmlTag, type Creds } from '../support/sts-requests';
 import { PROVIDER_ARN, startWebIdentityStack, type WebIdentityStack } from '../support/web-identity-stack';
 
 const NOT_VALIDATED = 'The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request.';
 const DENIED = 'Not authorized to perform sts:AssumeRoleWithWebIdentity';
-
-interface Creds { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
 
 let env: WebIdentityStack;
 let dir: string;
@@ -43,19 +40,12 @@ afterAll(async () => {
   await env?.close();
 });
 
-function tag(xml: string, name: string): string | undefined {
-  return new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
-}
+const tag = xmlTag;
 
 /** An unsigned Query-API POST, as the SDKs send AssumeRoleWithWebIdentity. */
 async function webIdentity(parameters: Record<string, string>): Promise<{ status: number; body: string; code?: string; message?: string }> {
-  const response = await fetch(stsUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-    body: new URLSearchParams({ Action: 'AssumeRoleWithWebIdentity', Version: '2011-06-15', ...parameters }).toString(),
-  });
-  const body = await response.text();
-  return { status: response.status, body, code: tag(body, 'Code'), message: tag(body, 'Message') };
+  const reply = await stsQuery(stsUrl, stack.region, undefined, { Action: 'AssumeRoleWithWebIdentity', ...parameters });
+  return { ...reply, code: tag(reply.body, 'Code'), message: tag(reply.body, 'Message') };
 }
 
 function token(request: Partial<Parameters<typeof githubClaims>[0]> = {}, change: (claims: Record<string, unknown>) => void = () => undefined, signer: OidcIssuerKey = key): string {
@@ -64,19 +54,7 @@ function token(request: Partial<Parameters<typeof githubClaims>[0]> = {}, change
   return signJwt(signer, claims as JwtClaims);
 }
 
-function credentialsOf(body: string): Creds {
-  return { accessKeyId: tag(body, 'AccessKeyId')!, secretAccessKey: tag(body, 'SecretAccessKey')!, sessionToken: tag(body, 'SessionToken')! };
-}
-
-async function gatewayCall(credentials: Creds, method: string, pathname: string): Promise<number> {
-  const target = new URL(pathname, gatewayUrl);
-  const body = method === 'GET' ? undefined : '{"message":"hi"}';
-  const signer = new SignatureV4({ service: 'execute-api', region: stack.region, credentials, sha256: Hash.bind(null, 'sha256') });
-  const signed = await signer.sign({ method, protocol: 'http:', hostname: target.hostname, port: Number(target.port), path: target.pathname, query: {}, headers: { host: target.host, ...(body ? { 'content-type': 'application/json' } : {}) }, body });
-  const response = await fetch(target, { method, headers: signed.headers as Record<string, string>, body });
-  await response.arrayBuffer();
-  return response.status;
-}
+const gatewayCall = async (credentials: Creds, method: string, pathname: string): Promise<number> => (await signedApiCall(gatewayUrl, stack.region, credentials, method, pathname)).status;
 
 describe('AssumeRoleWithWebIdentity: allowed', () => {
   it('a token for my-org/my-repo on main assumes ci: AWS\'s XML, then GET is allowed and POST is not', async () => {

@@ -22,7 +22,7 @@
  */
 import type { Principal } from '../iam/principal';
 import { mintSession, type SessionCredentials } from './session-tokens';
-import { StsError, validationError } from './sts-query';
+import { readDurationSeconds, StsError, validationError } from './sts-query';
 
 export const DEFAULT_SESSION_TOKEN_SECONDS = 43_200;
 
@@ -33,16 +33,7 @@ export interface GetSessionTokenRequest {
 /** Reads and checks GetSessionToken's parameters. */
 export function parseGetSessionToken(parameters: ReadonlyMap<string, string>): GetSessionTokenRequest {
   const problems: string[] = [];
-  const durationText = parameters.get('DurationSeconds');
-  let durationSeconds = DEFAULT_SESSION_TOKEN_SECONDS;
-  if (durationText !== undefined) {
-    if (!/^-?[0-9]{1,10}$/.test(durationText)) problems.push(`Value '${durationText}' at 'durationSeconds' failed to satisfy constraint: Member must be a valid integer`);
-    else {
-      durationSeconds = Number(durationText);
-      if (durationSeconds < 900) problems.push(`Value '${durationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`);
-      else if (durationSeconds > 129_600) problems.push(`Value '${durationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 129600`);
-    }
-  }
+  const durationSeconds = readDurationSeconds(parameters, 129_600, problems) ?? DEFAULT_SESSION_TOKEN_SECONDS;
   if (problems.length > 0) throw validationError(problems);
   if (parameters.has('SerialNumber') || parameters.has('TokenCode')) {
     throw new StsError(403, 'AccessDenied', 'MultiFactorAuthentication failed: the local STS has no MFA devices and cannot verify SerialNumber or TokenCode; call GetSessionToken without them.');

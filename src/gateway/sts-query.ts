@@ -93,6 +93,23 @@ export function validationError(problems: readonly string[]): StsError {
   return new StsError(400, 'ValidationError', `${problems.length} validation error${problems.length === 1 ? '' : 's'} detected: ${problems.join('; ')}`);
 }
 
+/**
+ * `DurationSeconds`, when given: an integer from 900 to `max` (AssumeRole 43,200, GetSessionToken
+ * 129,600), else its validation messages are added to `problems` [validation].
+ */
+export function readDurationSeconds(parameters: ReadonlyMap<string, string>, max: number, problems: string[]): number | undefined {
+  const text = parameters.get('DurationSeconds');
+  if (text === undefined) return undefined;
+  if (!/^-?[0-9]{1,10}$/.test(text)) {
+    problems.push(`Value '${text}' at 'durationSeconds' failed to satisfy constraint: Member must be a valid integer`);
+    return undefined;
+  }
+  const seconds = Number(text);
+  if (seconds < 900) problems.push(`Value '${seconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`);
+  else if (seconds > max) problems.push(`Value '${seconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to ${max}`);
+  return seconds;
+}
+
 /** Reads and checks AssumeRole's parameters (throws ValidationError / MalformedPolicyDocument). */
 export function parseAssumeRole(parameters: ReadonlyMap<string, string>): AssumeRoleRequest {
   const problems: string[] = [];
@@ -111,16 +128,7 @@ export function parseAssumeRole(parameters: ReadonlyMap<string, string>): Assume
   const roleSessionName = parameters.get('RoleSessionName');
   check('roleArn', roleArn, { required: true, min: 20, max: 2048 });
   check('roleSessionName', roleSessionName, { required: true, min: 2, max: 64, pattern: SESSION_NAME_PATTERN });
-  const durationText = parameters.get('DurationSeconds');
-  let durationSeconds: number | undefined;
-  if (durationText !== undefined) {
-    if (!/^-?[0-9]{1,10}$/.test(durationText)) problems.push(`Value '${durationText}' at 'durationSeconds' failed to satisfy constraint: Member must be a valid integer`);
-    else {
-      durationSeconds = Number(durationText);
-      if (durationSeconds < 900) problems.push(`Value '${durationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`);
-      else if (durationSeconds > 43200) problems.push(`Value '${durationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200`);
-    }
-  }
+  const durationSeconds = readDurationSeconds(parameters, 43_200, problems);
   const policyText = parameters.get('Policy');
   check('policy', policyText, { min: 1, max: 2048 });
   const externalId = parameters.get('ExternalId');

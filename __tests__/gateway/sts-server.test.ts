@@ -18,7 +18,7 @@ import { LocalGateway } from '../../src/gateway/server';
 import { StsServer, whoMayAssume } from '../../src/gateway/sts-server';
 import { FIXTURES } from '../support/gateway';
 import { synthStack } from '../support/synth';
-import { signedApiCall, stsQuery, xmlTag, type Creds } from '../support/sts-requests';
+import { credentialsOf, signedApiCall, stsQuery, xmlTag, type Creds } from '../support/sts-requests';
 
 const run = promisify(execFile);
 
@@ -144,6 +144,23 @@ describe('local STS', () => {
     expect([wrongSecret.status, tag(wrongSecret.body, 'Code')]).toEqual([403, 'SignatureDoesNotMatch']);
     const unknown = await stsCall({ accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', secretAccessKey: 'x' }, { Action: 'GetCallerIdentity' });
     expect([unknown.status, tag(unknown.body, 'Code'), tag(unknown.body, 'Message')]).toEqual([403, 'InvalidClientTokenId', 'The security token included in the request is invalid.']);
+  });
+
+  it('a session another gateway issued (another session key) is invalid, and the log says where such tokens come from', async () => {
+    const otherKey = randomBytes(32);
+    const other = new LocalGateway({ stack, keys, port: 0, sessionKey: otherKey, workers: 1, log: () => undefined, functionLog: () => undefined });
+    const otherSts = new StsServer({ gateway: other, sessionKey: otherKey, port: 0 });
+    const otherUrl = await otherSts.listen();
+    try {
+      const reply = await stsQuery(otherUrl, stack.region, user('admin'), { Action: 'AssumeRole', RoleArn: deployerArn, RoleSessionName: 'elsewhere' });
+      const foreign = credentialsOf(reply.body);
+      const answer = await stsCall(foreign, { Action: 'GetCallerIdentity' });
+      expect([answer.status, tag(answer.body, 'Code'), tag(answer.body, 'Message')]).toEqual([403, 'InvalidClientTokenId', 'The security token included in the request is invalid.']);
+      expect(stsLog.at(-1)).toBe("sts GetCallerIdentity - 403 InvalidClientTokenId (a session token this gateway did not issue: from another npm start, an earlier .iam-http-api/session-key, or a client's cache such as ~/.aws/cli/cache)");
+    } finally {
+      await otherSts.close();
+      await other.close();
+    }
   });
 });
 

@@ -15,6 +15,7 @@ import { registerRoleReferences, loadRoles } from '../../src/gateway/load-roles'
 import type { LoadedStack } from '../../src/gateway/load-stack';
 import { ensureOidcKey, githubClaims, signJwt, type JwtClaims, type OidcIssuerKey } from '../../src/gateway/oidc-issuer';
 import { References, type TerraformJson } from '../../src/gateway/stack-json';
+import { whoMayAssume } from '../../src/gateway/who-may-assume';
 import { credentialsOf, signedApiCall, stsQuery, xmlTag, type Creds } from '../support/sts-requests';
 import { PROVIDER_ARN, startWebIdentityStack, type WebIdentityStack } from '../support/web-identity-stack';
 
@@ -57,6 +58,11 @@ function token(request: Partial<Parameters<typeof githubClaims>[0]> = {}, change
 const gatewayCall = async (credentials: Creds, method: string, pathname: string): Promise<number> => (await signedApiCall(gatewayUrl, stack.region, credentials, method, pathname)).status;
 
 describe('AssumeRoleWithWebIdentity: allowed', () => {
+  it('the banner\'s list of who may assume names GitHub Actions for the OIDC roles', () => {
+    const ci = whoMayAssume(stack).find((r) => r.role.arn === ciArn);
+    expect(ci && { invokers: ci.invokers, others: ci.others }).toEqual({ invokers: [], others: ['GitHub Actions'] });
+  });
+
   it('a token for my-org/my-repo on main assumes ci: AWS\'s XML, then GET is allowed and POST is not', async () => {
     const reply = await webIdentity({ RoleArn: ciArn, RoleSessionName: 'gh-run-1', WebIdentityToken: token(), DurationSeconds: '900' });
     expect(reply.status).toBe(200);

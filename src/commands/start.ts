@@ -123,9 +123,10 @@ function banner(stack: LoadedStack, url: string, keys: ReadonlyMap<string, { acc
     // Role invokers are named as user invokers are: `<prefix><invoker>`; print the invoker's name.
     const sample = stack.invokers[0];
     const prefix = sample && sample.principal.name.endsWith(sample.name) ? sample.principal.name.slice(0, -sample.name.length) : '';
-    for (const { role, invokers, accounts } of roles) {
-      const assumers = [...invokers, ...accounts.map((a) => (a.externalId !== undefined ? `${a.profile} (ExternalId ${a.externalId})` : a.profile))];
-      lines.push(`  ${(prefix && role.name.startsWith(prefix) ? role.name.slice(prefix.length) : role.name).padEnd(10)} ${role.arn}  ${assumers.length > 0 ? `assumable by ${assumers.join(', ')}` : 'assumable by no invoker'}`);
+    for (const { role, invokers, accounts, others } of roles) {
+      // Services cannot be acted as locally; GitHub Actions has its own lines below.
+      const assumers = [...invokers, ...accounts.map((a) => (a.externalId !== undefined ? `${a.profile} (ExternalId ${a.externalId})` : a.profile)), ...others.map((o) => (o === 'GitHub Actions' ? 'GitHub Actions (below)' : o.startsWith('service ') ? `${o} (not locally)` : o))];
+      lines.push(`  ${(prefix && role.name.startsWith(prefix) ? role.name.slice(prefix.length) : role.name).padEnd(10)} ${role.arn}  ${assumers.length > 0 ? `assumable by ${assumers.join(', ')}` : 'assumable by no one'}`);
     }
     const example = roles.find((r) => r.invokers.length > 0);
     if (stsUrl && example) {

@@ -157,7 +157,10 @@ export class StsServer {
       const sts = error instanceof StsError ? error : error instanceof GatewayError ? stsErrorOf(error) : undefined;
       if (!sts) throw error;
       this.send(res, sts.status, errorXml({ type: sts.type, code: sts.code, message: sts.message }, requestId), requestId);
-      this.options.log?.(`sts ${action} ${caller} ${sts.status} ${sts.code}`);
+      // A session token this STS cannot open was sealed with another session key: another npm start's,
+      // one deleted since, or kept by a client's cache (the AWS CLI's ~/.aws/cli/cache) from before.
+      const foreignSession = sts.code === 'InvalidClientTokenId' && (req.headers['x-amz-security-token'] !== undefined || /(^|&)X-Amz-Security-Token=/i.test(rawQuery));
+      this.options.log?.(`sts ${action} ${caller} ${sts.status} ${sts.code}${foreignSession ? ' (a session token this gateway did not issue: from another npm start, an earlier .iam-http-api/session-key, or a client\'s cache such as ~/.aws/cli/cache)' : ''}`);
     }
   }
 

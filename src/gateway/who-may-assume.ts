@@ -28,6 +28,29 @@ export interface RoleAssumers {
   readonly invokers: readonly string[];
   /** Other accounts' local identities that may assume it. */
   readonly accounts: readonly AccountAssumer[];
+  /**
+   * Callers that are not IAM principals, named by the trust policy's Allow statements: `GitHub
+   * Actions` for the GitHub OIDC provider, `federated <provider>` for another, `service <name>`
+   * for an AWS service (which nothing local can act as).
+   */
+  readonly others: readonly string[];
+}
+
+/** The Service and Federated principals of the trust policy's Allow statements, described. */
+function otherTrusted(document: PolicyDocument): string[] {
+  const found = new Set<string>();
+  const raw = document.Statement;
+  for (const statement of (Array.isArray(raw) ? raw : [raw]) as unknown[]) {
+    const { Effect, Principal } = (statement ?? {}) as { Effect?: unknown; Principal?: unknown };
+    if (Effect !== 'Allow' || typeof Principal !== 'object' || Principal === null) continue;
+    const values = (type: string): string[] => {
+      const value = (Principal as Record<string, unknown>)[type];
+      return (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
+    };
+    for (const provider of values('Federated')) found.add(provider.endsWith(':oidc-provider/token.actions.githubusercontent.com') ? 'GitHub Actions' : `federated ${provider}`);
+    for (const service of values('Service')) found.add(`service ${service}`);
+  }
+  return [...found];
 }
 
 /** `sts:ExternalId` values the trust policy's StringEquals/StringLike conditions name (no wildcards). */
@@ -68,6 +91,6 @@ export function whoMayAssume(stack: LoadedStack, now: Date = new Date()): RoleAs
       const externalId = [undefined, ...externalIds].find((id) => mayAssume(stack, role, identity.principal, now, id));
       if (mayAssume(stack, role, identity.principal, now, externalId)) accounts.push({ profile: identity.name, accountId: identity.accountId, ...(externalId !== undefined ? { externalId } : {}) });
     }
-    return { role, invokers: stack.invokers.filter((i) => mayAssume(stack, role, i.principal, now)).map((i) => i.name), accounts };
+    return { role, invokers: stack.invokers.filter((i) => mayAssume(stack, role, i.principal, now)).map((i) => i.name), accounts, others: otherTrusted(role.assumeRolePolicy) };
   });
 }

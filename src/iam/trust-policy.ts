@@ -203,6 +203,25 @@ function statementApplies(statement: CompiledStatement, action: string, context:
   return result;
 }
 
+/**
+ * Why an Allow statement that names the caller does not apply: the action it allows, or its first
+ * condition that does not hold, with the value the request has (`absent` for a missing ExternalId).
+ */
+function nearMiss(statement: CompiledStatement, action: string, context: ContextLookup): string {
+  const matched = statement.actions.some((glob) => glob.strict.test(action));
+  if (statement.notAction ? matched : !matched) {
+    return `${describe(statement)} names the caller but ${statement.notAction ? 'excludes' : 'allows'} ${statement.actionSources.join(', ')} only`;
+  }
+  for (const condition of statement.conditions) {
+    const holds = evaluateCondition(condition, context);
+    if (holds === true) continue;
+    const actual = context.get(condition.key);
+    const ambiguous = holds === 'unknown' ? ' (undecidable from AWS\'s documentation, so the stricter applies)' : '';
+    return `${describe(statement)} names the caller but requires ${condition.operatorText} ${condition.key} ${JSON.stringify(condition.sources.length === 1 ? condition.sources[0] : condition.sources)}, and ${condition.key} is ${actual === undefined ? 'absent' : JSON.stringify(actual)}${ambiguous}`;
+  }
+  return `${describe(statement)} names the caller but applies only under one reading of AWS's documentation, so the stricter applies`;
+}
+
 function describe(statement: CompiledStatement): string {
   return `statement ${statement.index}${statement.sid ? ` (${statement.sid})` : ''} of the trust policy`;
 }
@@ -219,17 +238,19 @@ export function evaluateTrustPolicy(document: PolicyDocument, request: TrustRequ
   }
   const context = contextLookup(request.context);
   let allowedBy: { statement: CompiledStatement; match: PrincipalMatch } | undefined;
+  let nearest: string | undefined;
   for (const { compiled, principal, notPrincipal } of trust.statements) {
     const match = principal !== undefined ? matchPrincipal(principal, request.caller, compiled.effect) : matchPrincipal(notPrincipal, request.caller, compiled.effect) === 'none' ? 'principal' : 'none';
     if (match === 'none') continue;
     const applies = statementApplies(compiled, request.action, context);
+    if (compiled.effect === 'Allow' && applies !== true) nearest ??= nearMiss(compiled, request.action, context);
     if (compiled.effect === 'Deny' && applies !== false) {
       return { verdict: 'ExplicitlyDenied', needsIdentityAllow: false, explanation: `explicit deny: ${describe(compiled)} denies ${request.action} on ${request.roleArn}` };
     }
     if (compiled.effect === 'Allow' && applies === true && (!allowedBy || MATCH_RANK[match] > MATCH_RANK[allowedBy.match])) allowedBy = { statement: compiled, match };
   }
   if (!allowedBy) {
-    return { verdict: 'ImplicitlyDenied', needsIdentityAllow: false, explanation: `implicit deny: no statement of the trust policy allows ${callerName(request.caller)} to ${request.action} on ${request.roleArn}` };
+    return { verdict: 'ImplicitlyDenied', needsIdentityAllow: false, explanation: `implicit deny: no statement of the trust policy allows ${callerName(request.caller)} to ${request.action} on ${request.roleArn}${nearest ? `; nearest: ${nearest}` : ''}` };
   }
   const crossAccount = request.caller.kind === 'AWS' && request.caller.accountId !== request.roleAccountId;
   const why = allowedBy.match === 'account' ? ' (it names the account, so the caller\'s identity policies must allow it too)'

@@ -2,7 +2,8 @@
  * `npm run plan`: for each environment (`STACK=dev` or `STACK=dev,prod` picks; default all in
  * iam-http-api.config.ts), synthesize when stale, `terraform plan`, and print a review
  * summary: what is added/changed/destroyed, IAM policy diffs as JSON, changes made outside
- * Terraform, and a loud warning when anyone gains access.
+ * Terraform, and a loud warning when anyone gains access: a route an invoker may newly call, or a
+ * principal, account, service or GitHub repository that may newly assume a role (trust-grants.ts).
  *
  * Writes `cdktf.out/plans/<env>.md` (the summary, also the PR comment) and
  * `cdktf.out/plans/<env>.tfplan` (the saved plan for `terraform apply`; holds state, so

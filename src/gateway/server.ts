@@ -606,7 +606,7 @@ function servedOf(stack: LoadedStack, keys: ReadonlyMap<string, InvokerKey>, opt
  * answer (keep-alive: unbounded work for the gateway) or close the socket at once, and a close
  * with unread data sends a TCP reset that can make the client lose the answer.
  */
-function closeWithoutReading(req: http.IncomingMessage, res: http.ServerResponse): void {
+export function closeWithoutReading(req: http.IncomingMessage, res: http.ServerResponse): void {
   const socket = req.socket;
   res.shouldKeepAlive = false;
   req.pause();

@@ -17,9 +17,10 @@
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Principal } from '../iam/principal';
 import { GatewayError } from './errors';
-import type { LocalGateway } from './server';
+import { closeWithoutReading, type LocalGateway } from './server';
 import { answerAssumeRole, type AssumeRoleCaller } from './sts-assume-role';
 import { getSessionToken, parseGetSessionToken } from './sts-get-session-token';
 import { actionOf, missingAuthentication, queryParameters, StsError, stsErrorOf } from './sts-query';
@@ -30,7 +31,30 @@ import { answerWebIdentity, WEB_IDENTITY_ACTION, wellKnownDocument } from './sts
 
 export const DEFAULT_STS_PORT = 3001;
 /** STS requests are small; AssumeRole's largest parameter (Policy) is 2048 characters. */
-const MAX_BODY_BYTES = 64 * 1024;
+export const STS_MAX_BODY_BYTES = 64 * 1024;
+/*
+ * Bounds on what one client can hold of the process the STS shares with the gateway (the
+ * gateway's own are in server.ts). AWS documents none of these for STS: they are ours.
+ */
+/**
+ * Request line and headers: Node's default (16 KB), set here so that a --max-http-header-size flag
+ * does not raise it. A session token with a full 2,048-character Policy and a few tags is ~4 KB.
+ */
+export const STS_MAX_HEADER_BYTES = 16 * 1024;
+/**
+ * Connections served at once: an STS flood must not take the file descriptors the gateway
+ * (DEFAULT_MAX_CONNECTIONS, 512) needs. STS clients (the CLI, SDKs, the page) hold one or two each.
+ */
+export const STS_MAX_CONNECTIONS = 128;
+/**
+ * The whole request (line, headers, at most 64 KB of body) must arrive within this (slowloris):
+ * on loopback it takes milliseconds. The headers within HEADERS_TIMEOUT_MS, counted from the
+ * connection, so one that sends nothing is answered 408 and closed then too.
+ */
+export const STS_REQUEST_TIMEOUT_MS = 10_000;
+const HEADERS_TIMEOUT_MS = 5_000;
+/** How often Node checks those timeouts (its default, 30 s, would let a slow request stay 40 s). */
+const TIMEOUT_CHECK_MS = 1_000;
 const ACTIONS = ['AssumeRole', 'GetCallerIdentity', 'GetSessionToken', WEB_IDENTITY_ACTION] as const;
 
 export interface StsServerOptions {
@@ -47,6 +71,8 @@ export interface StsServerOptions {
   readonly allowOrigins?: readonly string[];
   /** The local OIDC issuer's key (oidc-issuer.ts: oidcKeyPath), for AssumeRoleWithWebIdentity; without it no web token verifies. */
   readonly oidcKeyFile?: string;
+  /** STS_REQUEST_TIMEOUT_MS unless given (tests shorten it); the headers' timeout is at most this. */
+  readonly requestTimeoutMs?: number;
 }
 
 /** The STS port is taken; the message says what to do. */
@@ -63,13 +89,30 @@ export class StsServer {
 
   constructor(private readonly options: StsServerOptions) {
     this.now = options.now ?? (() => new Date());
-    this.server = http.createServer((req, res) => {
-      this.handle(req, res).catch((error: unknown) => {
-        console.error('local STS error:', error);
-        if (!res.headersSent) this.send(res, 500, errorXml({ type: 'Receiver', code: 'InternalFailure', message: 'The request processing has failed because of an unknown error, exception or failure.' }, randomUUID()));
-        else res.destroy();
-      });
+    const requestTimeout = options.requestTimeoutMs ?? STS_REQUEST_TIMEOUT_MS;
+    this.server = http.createServer({
+      maxHeaderSize: STS_MAX_HEADER_BYTES,
+      requestTimeout,
+      headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+      // An HTTP/1.1 request without Host is answered below like any other (in STS's XML, not
+      // Node's empty 400): SigV4 needs a signed host, so it is refused unless unsigned is allowed.
+      requireHostHeader: false,
+    }, (req, res) => {
+      this.handle(req, res).catch((error: unknown) => this.lastResort(req, res, error));
     });
+    this.server.maxConnections = STS_MAX_CONNECTIONS;
+    // Requests Node's parser refuses (a header section over the bound, a malformed request line,
+    // headers or chunking, a request too slow to arrive) never reach handle(): answered here.
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerUnparsable(error, socket));
+    // `Expect` other than 100-continue: Node's own 417 has an empty body; STS's XML instead.
+    this.server.on('checkExpectation', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const requestId = randomUUID();
+      closeWithoutReading(req, res);
+      this.send(res, 417, errorXml({ type: 'Sender', code: 'ExpectationFailed', message: `Expectation not supported: ${String(req.headers.expect)}` }, requestId), requestId);
+    });
+    // CONNECT (a proxy tunnel) is no Query API request; without this Node drops the connection unanswered.
+    this.server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => writeRawAnswer(socket, 405, { code: 'MethodNotAllowed', message: 'The CONNECT method is not allowed against this resource.' }));
   }
 
   listen(): Promise<string> {
@@ -105,6 +148,22 @@ export class StsServer {
     return stsAllowedOrigins(this.options.allowOrigins ?? [], this.options.gateway.stack.cors?.allowOrigins);
   }
 
+  /** Anything that escaped handle(): a logged 500 in STS's XML if it can still be sent, else a cut connection. */
+  private lastResort(req: http.IncomingMessage, res: http.ServerResponse, error: unknown): void {
+    console.error('local STS error:', error);
+    try {
+      if (res.headersSent || res.destroyed) {
+        res.destroy();
+        return;
+      }
+      res.shouldKeepAlive = false;
+      const requestId = randomUUID();
+      this.send(res, 500, errorXml({ type: 'Receiver', code: 'InternalFailure', message: 'The request processing has failed because of an unknown error, exception or failure.' }, requestId), requestId);
+    } catch {
+      req.socket.destroy();
+    }
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const preflight = stsPreflight(this.allowedOrigins(), req.method ?? 'GET', req.headers);
     if (preflight) {
@@ -112,17 +171,20 @@ export class StsServer {
       return;
     }
     const requestId = randomUUID();
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        this.send(res, 413, errorXml({ type: 'Sender', code: 'RequestEntityTooLarge', message: 'Request entity too large' }, requestId), requestId);
-        return;
-      }
-      chunks.push(chunk);
+    const read = Number(req.headers['content-length'] ?? 0) > STS_MAX_BODY_BYTES ? 'too-large' : await readBody(req);
+    // Gone, or cut by the request timeout (answered by answerUnparsable): nothing to answer.
+    if (read === 'aborted') return;
+    if (read === 'too-large') {
+      // As the gateway refuses its uploads: the 413 goes out with `connection: close`, the rest of
+      // the body is not read, and the connection is half-closed at once and cut a second later, so
+      // the client reads the answer and its end. (Before, the connection stayed open on the unread
+      // body until keep-alive ran out, ~6 s, and was then reset.) A declared Content-Length over
+      // the cap is refused before any of the body is read.
+      closeWithoutReading(req, res);
+      this.send(res, 413, errorXml({ type: 'Sender', code: 'RequestEntityTooLarge', message: 'Request entity too large' }, requestId), requestId);
+      return;
     }
-    const body = Buffer.concat(chunks);
+    const body = read;
     const target = req.url ?? '/';
     const q = target.indexOf('?');
     const rawPath = q < 0 ? target : target.slice(0, q);
@@ -202,3 +264,78 @@ export class StsServer {
 
 /** For the banner and gateway.json: who may assume each role (who-may-assume.ts). */
 export { whoMayAssume } from './who-may-assume';
+
+/**
+ * The body, or why there is none: past STS_MAX_BODY_BYTES (the rest is left unread; the caller closes
+ * the connection), or the client went away or was cut by the request timeout before it ended.
+ */
+function readBody(req: http.IncomingMessage): Promise<Buffer | 'too-large' | 'aborted'> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > STS_MAX_BODY_BYTES) {
+        req.off('data', onData);
+        req.pause();
+        chunks.length = 0;
+        resolve('too-large');
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    // After 'end' these change nothing (a promise settles once); before it, the body never came.
+    req.on('error', () => resolve('aborted'));
+    req.on('close', () => resolve('aborted'));
+  });
+}
+
+/** How long a connection answered by answerUnparsable may stay open for the client to read it. */
+const UNPARSABLE_GRACE_MS = 1_000;
+
+/**
+ * An STS error in AWS's XML written straight to the socket (no request object: Node's parser
+ * refused the request, or it is a CONNECT), then the connection is closed: half-closed at once,
+ * cut after a grace period whatever the client still sends.
+ */
+function writeRawAnswer(socket: Duplex, status: number, error: { readonly code: string; readonly message: string }, headOnly = false): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const requestId = randomUUID();
+  const body = errorXml({ type: 'Sender', ...error }, requestId);
+  const head = [
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}`,
+    'content-type: text/xml',
+    `content-length: ${Buffer.byteLength(body)}`,
+    `x-amzn-requestid: ${requestId}`,
+    'connection: close',
+  ];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${headOnly ? '' : body}`);
+  setTimeout(() => socket.destroy(), UNPARSABLE_GRACE_MS).unref();
+}
+
+/**
+ * Answers what Node's parser refused (as the gateway's answerUnparsable does, in STS's XML): a
+ * header section over STS_MAX_HEADER_BYTES (431), a request slower than the timeouts (408),
+ * anything else malformed (400). AWS's answers to these are not documented: the codes are ours.
+ * Nothing is written when part of an answer already went out on the socket (a 413 whose
+ * connection is lingering): Node's own handler makes the same check.
+ */
+function answerUnparsable(error: NodeJS.ErrnoException, socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: http.ServerResponse | null })._httpMessage;
+  if (inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  // An answer to HEAD has no body (a client would read it as a second, broken response). The method
+  // is known only from the bytes Node was parsing: best effort, enough for a request sent at once.
+  const rawPacket = (error as NodeJS.ErrnoException & { rawPacket?: Buffer }).rawPacket;
+  const headOnly = Buffer.isBuffer(rawPacket) && rawPacket.subarray(0, 5).toString('latin1') === 'HEAD ';
+  if (error.code === 'HPE_HEADER_OVERFLOW') writeRawAnswer(socket, 431, { code: 'RequestHeaderFieldsTooLarge', message: `The request line and headers exceed ${STS_MAX_HEADER_BYTES} bytes.` }, headOnly);
+  else if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') writeRawAnswer(socket, 408, { code: 'RequestTimeout', message: 'The request did not arrive in full within the timeout period.' });
+  else writeRawAnswer(socket, 400, { code: 'MalformedHTTPRequest', message: 'The request is not valid HTTP/1.1.' }, headOnly);
+}

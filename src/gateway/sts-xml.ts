@@ -11,9 +11,21 @@ import type { SessionCredentials } from './session-tokens';
 
 export const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
 
-/** Escapes text for an XML element's content (quotes need no escaping there, and AWS leaves them). */
+/**
+ * Characters XML 1.0 allows nowhere, not even as references (`&#1;` is not well-formed): control
+ * characters but tab and newlines, lone surrogates, U+FFFE and U+FFFF.
+ */
+// eslint-disable-next-line no-control-regex
+const NOT_XML_CHARACTER = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+/**
+ * Escapes text for an XML element's content (quotes need no escaping there, and AWS leaves them).
+ * A character XML cannot carry becomes U+FFFD: a validation message echoes the caller's value, and
+ * a `%01` in it must not make the whole answer unparsable to the SDK (found by sts-fuzz.test.ts;
+ * AWS's own handling of such values is not documented).
+ */
 export function xmlEscape(text: string): string {
-  return text.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c] as string);
+  return text.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c] as string).replace(NOT_XML_CHARACTER, '\uFFFD');
 }
 
 function element(name: string, content: string): string {

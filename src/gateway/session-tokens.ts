@@ -11,6 +11,7 @@
  * Nothing here prints a secret or a token.
  */
 import { createCipheriv, createDecipheriv, randomBytes, randomInt } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PolicyDocument } from '../iam/principal';
@@ -64,7 +65,19 @@ export type OpenedSession =
   /** `invalid`: not sealed under this key, altered, or not for this access key id. */
   | { readonly ok: false; readonly reason: 'invalid' | 'expired' };
 
-const VERSION = 'v1';
+/**
+ * `v2`: the claims are compressed (raw deflate) before sealing. Session policies make the claims
+ * large (a `PolicyArns` managed policy is kept as its document, up to 6,144 characters each) and
+ * repetitive: uncompressed, a session with two large managed policies needed a 25,803-character
+ * token, past the gateway's 10,240-byte header quota, so a session AWS would serve was refused;
+ * compressed, about 1,000 characters, like AWS's own tokens. Compression reveals nothing: the only
+ * secret inside is the session's secret key, which its holder already has. `v1` (uncompressed)
+ * tokens from before still open.
+ */
+const VERSION = 'v2';
+const LEGACY_VERSION = 'v1';
+/** What a token may inflate to: far above any claims mintSession writes (the STS caps its input at 64 KB). */
+const MAX_CLAIMS_BYTES = 1024 * 1024;
 const KEY_ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -79,8 +92,9 @@ export function isSessionAccessKeyId(accessKeyId: string): boolean {
   return /^ASIA[A-Z0-9]{16}$/.test(accessKeyId);
 }
 
-function aad(accessKeyId: string): Buffer {
-  return Buffer.from(`iam-http-api session ${VERSION} ${accessKeyId}`, 'utf8');
+/** Binds the token to its access key id and its version (a v1 token relabelled v2 does not open). */
+function aad(version: string, accessKeyId: string): Buffer {
+  return Buffer.from(`iam-http-api session ${version} ${accessKeyId}`, 'utf8');
 }
 
 /** Issues credentials for `claims`, sealed under `key`. */
@@ -90,8 +104,8 @@ export function mintSession(key: Buffer, claims: SessionClaims): SessionCredenti
   const secretAccessKey = randomBytes(30).toString('base64');
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
-  cipher.setAAD(aad(accessKeyId));
-  const plaintext = Buffer.from(JSON.stringify({ ...claims, secretAccessKey }), 'utf8');
+  cipher.setAAD(aad(VERSION, accessKeyId));
+  const plaintext = deflateRawSync(Buffer.from(JSON.stringify({ ...claims, secretAccessKey }), 'utf8'));
   const sealed = Buffer.concat([iv, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
   return { accessKeyId, secretAccessKey, sessionToken: `${VERSION}.${sealed.toString('base64url')}`, expiration: new Date(claims.expiresAt) };
 }
@@ -103,17 +117,20 @@ export function mintSession(key: Buffer, claims: SessionClaims): SessionCredenti
  */
 export function openSession(key: Buffer, accessKeyId: string, token: string, now: Date): OpenedSession {
   checkKey(key);
-  if (!token.startsWith(`${VERSION}.`)) return { ok: false, reason: 'invalid' };
-  const body = token.slice(VERSION.length + 1);
+  const version = token.startsWith(`${VERSION}.`) ? VERSION : token.startsWith(`${LEGACY_VERSION}.`) ? LEGACY_VERSION : undefined;
+  if (version === undefined) return { ok: false, reason: 'invalid' };
+  const body = token.slice(version.length + 1);
   if (!/^[A-Za-z0-9_-]+$/.test(body)) return { ok: false, reason: 'invalid' };
   const sealed = Buffer.from(body, 'base64url');
   if (sealed.length <= IV_BYTES + TAG_BYTES) return { ok: false, reason: 'invalid' };
   let payload: unknown;
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
-    decipher.setAAD(aad(accessKeyId));
+    decipher.setAAD(aad(version, accessKeyId));
     decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-    const plaintext = Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
+    const opened = Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
+    // Inflated only once GCM has proved the token ours: nobody else's bytes are decompressed.
+    const plaintext = version === VERSION ? inflateRawSync(opened, { maxOutputLength: MAX_CLAIMS_BYTES }) : opened;
     payload = JSON.parse(plaintext.toString('utf8'));
   } catch {
     return { ok: false, reason: 'invalid' };

@@ -4,6 +4,7 @@
  * says why when it is an error, and the next request is served.
  */
 import * as http from 'node:http';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { FIXTURES, startTestGateway, type TestGateway } from '../support/gateway';
@@ -266,5 +267,52 @@ describe('hostile requests to an AWS_IAM route', () => {
     expect(outcome.closed).toBe(true);
     // Far less than the 64 MB the client would have sent had the gateway kept draining.
     expect(outcome.writtenMb).toBeLessThan(40);
+  });
+});
+
+describe('slow clients', () => {
+  let gw: TestGateway;
+  // 1.5 s instead of 30 s, so the test is quick; Node checks the timeouts every second.
+  beforeAll(async () => { gw = await startTestGateway({ integration: { bundleFile: path.join(FIXTURES, 'echo-event.mjs') }, requestTimeoutMs: 1_500 }); });
+  afterAll(() => gw.close());
+
+  /** Writes `first`, then `rest` one byte every 200 ms; resolves with what came back once the server closes. */
+  function trickle(first: string, rest: string): Promise<{ answer: string; ms: number }> {
+    const url = new URL(gw.url);
+    const started = Date.now();
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(Number(url.port), url.hostname, () => socket.write(first));
+      let answer = '';
+      let sent = 0;
+      const timer = setInterval(() => { if (sent < rest.length && socket.writable) socket.write(rest[sent++]!); }, 200);
+      socket.setEncoding('latin1');
+      socket.on('data', (chunk: string) => { answer += chunk; });
+      socket.on('error', reject);
+      socket.on('close', () => { clearInterval(timer); resolve({ answer, ms: Date.now() - started }); });
+    });
+  }
+
+  it('headers that trickle in get 408 and the connection is closed; signed requests are still served', async () => {
+    const { answer, ms } = await trickle('GET /items HTTP/1.1\r\nHost: 127.0.0.1\r\n', 'X-Slow: ' + 'a'.repeat(100));
+    expect(answer).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(answer).toContain('connection: close');
+    expect(answer.endsWith('{"message":"Request Timeout"}')).toBe(true);
+    expect(ms).toBeLessThan(5_000);
+    const signed = await smithySign(gw.keys.get('viewer')!, gw.stack.region, { method: 'GET', url: `${gw.url}/items` });
+    expect((await raw(gw, { path: '/items', headers: Object.entries(signed.headers).flat() })).status).toBe(200);
+  });
+
+  it('a signed upload whose body trickles in gets 408 and the connection is closed', async () => {
+    const signed = await smithySign(gw.keys.get('admin')!, gw.stack.region, { method: 'POST', url: `${gw.url}/items`, headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'content-length': '100' } });
+    const head = ['POST /items HTTP/1.1', ...Object.entries(signed.headers).map(([name, value]) => `${name}: ${value}`)].join('\r\n');
+    const { answer, ms } = await trickle(`${head}\r\n\r\n`, 'b'.repeat(100));
+    expect(answer).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(ms).toBeLessThan(5_000);
+  });
+
+  it('an idle connection that never sends a request is closed', async () => {
+    const { answer, ms } = await trickle('', '');
+    expect(answer === '' || answer.startsWith('HTTP/1.1 408')).toBe(true);
+    expect(ms).toBeLessThan(5_000);
   });
 });

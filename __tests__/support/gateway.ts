@@ -39,6 +39,8 @@ export interface TestGatewayOptions {
   readonly workers?: number;
   /** API Gateway's integration timeout (default 30 s). */
   readonly integrationTimeoutMs?: number;
+  /** LocalGateway's requestTimeoutMs (how long a request may take to arrive). */
+  readonly requestTimeoutMs?: number;
 }
 
 export const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'handlers');
@@ -59,7 +61,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const log: string[] = [];
   const functionLog: string[] = [];
   const denials = new DenialLog(path.join(dir, 'denials.json'));
-  const gateway = new LocalGateway({ stack, keys, port: 0, now: options.now, workers: options.workers, integrationTimeoutMs: options.integrationTimeoutMs, log: (line) => log.push(line), functionLog: (line) => functionLog.push(line), onDenied: (denial) => denials.record(denial) });
+  const gateway = new LocalGateway({ stack, keys, port: 0, now: options.now, workers: options.workers, integrationTimeoutMs: options.integrationTimeoutMs, requestTimeoutMs: options.requestTimeoutMs, log: (line) => log.push(line), functionLog: (line) => functionLog.push(line), onDenied: (denial) => denials.record(denial) });
   const url = await gateway.listen();
   return {
     url,

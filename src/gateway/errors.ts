@@ -130,6 +130,11 @@ export const errors = {
    * answer's status and text are unconfirmed (431 is HTTP's own code for this).
    */
   headersTooLarge: () => new GatewayError(431, 'Request Header Fields Too Large'),
+  /**
+   * The request (headers, then body) did not arrive within the gateway's timeouts. A local bound
+   * (one slow client must not hold connections forever); API Gateway's answer is undocumented.
+   */
+  requestTimeout: () => new GatewayError(408, 'Request Timeout'),
 
   /** [http-api-errs] */
   notFound: () => new GatewayError(404, 'Not Found'),

@@ -22,6 +22,7 @@ import { Router } from './route';
 import { randomChunk } from './random-pool';
 import { checkRequestPath } from './request-path';
 import { accountIdentities } from './account-identities';
+import { answerInFlight, refusedHead } from './client-errors';
 import { SessionCallers } from './session-callers';
 import type { SessionClaims } from './session-tokens';
 import { verifySignature } from './verify-signature';
@@ -32,6 +33,10 @@ export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 export const MAX_HEADER_BYTES = 10_240;
 /** Connections served at once; more wait in the kernel's backlog or are refused. */
 export const DEFAULT_MAX_CONNECTIONS = 512;
+/** How long a whole request (headers and body) may take to arrive; the function's time is not counted. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+/** How long a request's headers may take to arrive. */
+const HEADERS_TIMEOUT_MS = 10_000;
 /** How long a refused upload may keep its connection after the answer, before it is cut. */
 const CLOSE_GRACE_MS = 1_000;
 
@@ -58,6 +63,8 @@ export interface GatewayOptions {
   readonly inspect?: InspectAddress;
   /** Bound on concurrent connections (default 512). */
   readonly maxConnections?: number;
+  /** REQUEST_TIMEOUT_MS unless given (tests shorten it); the headers' timeout is at most this. */
+  readonly requestTimeoutMs?: number;
   /** Called with each request IAM denies and why (the CLI's 403 explanations). */
   readonly onDenied?: (denial: Denial) => void;
   /** The key session tokens are sealed with (session-tokens.ts); without it, `ASIA…` keys are refused. */
@@ -150,7 +157,18 @@ export class LocalGateway {
     if (noPermission) options.log?.(JSON.stringify({ warning: noPermission }));
     // API Gateway's quota for HTTP APIs: "Total combined size of request line and header values:
     // 10240 bytes" (Amazon API Gateway quotas, HTTP API quotas); Node answers past it with 431.
-    this.server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
+    // Slow clients (slowloris, idle connections that never send a request, a body that trickles
+    // in) would hold connections up to maxConnections for Node's defaults (60 s for headers, 300 s
+    // for the request): the request must arrive within requestTimeoutMs, its headers within
+    // HEADERS_TIMEOUT_MS, checked every second; past that, 408 and the connection is closed. The
+    // function's own time is not counted: it starts once the request has arrived.
+    const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    this.server = http.createServer({
+      maxHeaderSize: MAX_HEADER_BYTES,
+      requestTimeout,
+      headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
+      connectionsCheckingInterval: 1_000,
+    }, (req, res) => {
       this.handle(req, res).catch((error: unknown) => this.lastResort(req, res, error));
     });
     this.server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
@@ -663,11 +681,11 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
  * shape: a JSON message and an apigw-requestid, then closes the connection.
  */
 function answerUnparsable(error: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
-  if (!socket.writable) {
+  if (!socket.writable || answerInFlight(socket)) {
     socket.destroy();
     return;
   }
-  const gatewayError = error.code === 'HPE_HEADER_OVERFLOW' ? errors.headersTooLarge() : errors.badRequest();
+  const gatewayError = error.code === 'HPE_HEADER_OVERFLOW' ? errors.headersTooLarge() : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? errors.requestTimeout() : errors.badRequest();
   const { status, headers, body } = gatewayError.getResponse();
   const head = [
     `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}`,
@@ -676,7 +694,7 @@ function answerUnparsable(error: NodeJS.ErrnoException, socket: import('node:str
     `content-length: ${Buffer.byteLength(body)}`,
     'connection: close',
   ];
-  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+  socket.end(`${head.join('\r\n')}\r\n\r\n${refusedHead(error) ? '' : body}`);
 }
 
 function unexpected(error: unknown, requestId: string): GatewayError {

@@ -19,6 +19,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Principal } from '../iam/principal';
+import { answerInFlight, refusedHead } from './client-errors';
 import { GatewayError } from './errors';
 import { closeWithoutReading, type LocalGateway } from './server';
 import { answerAssumeRole, type AssumeRoleCaller } from './sts-assume-role';
@@ -326,15 +327,11 @@ function writeRawAnswer(socket: Duplex, status: number, error: { readonly code: 
  * connection is lingering): Node's own handler makes the same check.
  */
 function answerUnparsable(error: NodeJS.ErrnoException, socket: Duplex): void {
-  const inFlight = (socket as Duplex & { _httpMessage?: http.ServerResponse | null })._httpMessage;
-  if (inFlight?.headersSent) {
+  if (answerInFlight(socket)) {
     socket.destroy();
     return;
   }
-  // An answer to HEAD has no body (a client would read it as a second, broken response). The method
-  // is known only from the bytes Node was parsing: best effort, enough for a request sent at once.
-  const rawPacket = (error as NodeJS.ErrnoException & { rawPacket?: Buffer }).rawPacket;
-  const headOnly = Buffer.isBuffer(rawPacket) && rawPacket.subarray(0, 5).toString('latin1') === 'HEAD ';
+  const headOnly = refusedHead(error);
   if (error.code === 'HPE_HEADER_OVERFLOW') writeRawAnswer(socket, 431, { code: 'RequestHeaderFieldsTooLarge', message: `The request line and headers exceed ${STS_MAX_HEADER_BYTES} bytes.` }, headOnly);
   else if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') writeRawAnswer(socket, 408, { code: 'RequestTimeout', message: 'The request did not arrive in full within the timeout period.' });
   else writeRawAnswer(socket, 400, { code: 'MalformedHTTPRequest', message: 'The request is not valid HTTP/1.1.' }, headOnly);

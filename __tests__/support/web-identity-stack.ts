@@ -54,11 +54,9 @@ export async function startWebIdentityStack(config: ProjectConfigInput = WEB_IDE
   const { stack: synthesized } = synthStack(config, 'dev');
   const outdir = Testing.fullSynth(synthesized);
   const file = path.join(outdir, 'stacks', 'dev', 'cdk.tf.json');
+  // The trust policies name ${aws_iam_openid_connect_provider.github_actions.arn}, as synthesized:
+  // load-stack.ts resolves it to PROVIDER_ARN (load-oidc-providers.ts).
   const text = fs.readFileSync(file, 'utf8');
-  // Until load-stack.ts registers the provider's references (load-oidc-providers.ts), name the
-  // provider by ARN in the trust policies (what a stack referencing an existing provider has),
-  // so the roles load.
-  fs.writeFileSync(file, text.split('${aws_iam_openid_connect_provider.github_actions.arn}').join(PROVIDER_ARN));
   const loaded = loadStack(outdir, 'dev');
   const stack: LoadedStack = { ...loaded, integration: { ...loaded.integration, bundleFile: path.join(FIXTURES, 'echo-event.mjs') } };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iam-http-api-web-identity-'));

@@ -36,7 +36,7 @@ call:
 keys:
   INVOKER                      One invoker (admin, editor, viewer); all when omitted
       --stack NAME             A deployed stack's keys (terraform output) instead of the local gateway's
-      --show-secret            Print the invoker's secret access key: the only way this tool prints one
+      --show-secret            Print the invoker's secret access key (besides --env, the only way this tool prints a secret)
       --env                    Print export lines for a shell, secret included: eval "$(iam-http-api keys viewer --env)"
       --role NAME              A role of the local gateway: its ARN and who may assume it; with --env, export lines of a new
                                session (AWS_SESSION_TOKEN included) assumed by the first invoker allowed

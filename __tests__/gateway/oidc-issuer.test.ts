@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createPublicKey } from 'node:crypto';
-import { decodeJwt, ensureOidcKey, githubClaims, githubTokenProblems, jwks, oidcKeyPath, signedBy, signJwt } from '../../src/gateway/oidc-issuer';
+import { decodeJwt, ensureOidcKey, readOidcKey, githubClaims, githubTokenProblems, jwks, oidcKeyPath, signedBy, signJwt } from '../../src/gateway/oidc-issuer';
 
 let dir: string;
 beforeEach(() => {
@@ -17,6 +17,18 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 const NOW = new Date('2026-11-30T08:00:00Z');
 
 describe('the issuer key', () => {
+  it('is only read by the STS: before web-token creates it there is none, and reading creates nothing', async () => {
+    const file = oidcKeyPath(path.join(dir, 'credentials'));
+    expect(readOidcKey(file)).toBeUndefined();
+    const { localIssuerKey, wellKnownDocument } = await import('../../src/gateway/sts-web-identity');
+    expect(localIssuerKey(file)).toBeUndefined();
+    expect(JSON.parse(wellKnownDocument('GET', '/.well-known/jwks', file, 'http://127.0.0.1:3001') ?? 'null')).toEqual({ keys: [] });
+    expect(fs.existsSync(file)).toBe(false);
+    const created = ensureOidcKey(file);
+    expect(readOidcKey(file)?.kid).toBe(created.kid);
+    expect(localIssuerKey(file)?.kid).toBe(created.kid);
+  });
+
   it('is created once beside the credentials file, mode 0600, and reused', () => {
     const file = oidcKeyPath(path.join(dir, 'credentials'));
     expect(file).toBe(path.join(dir, 'oidc-key.pem'));

@@ -54,9 +54,16 @@ export function issuerKeyOf(privateKey: KeyObject): OidcIssuerKey {
 
 /**
  * The issuer key in `file` (PKCS#8 PEM), created (RSA 2048, 0600, never through a link) when
- * there is none. Deleting the file makes every token minted so far unverifiable.
+ * there is none. Deleting the file makes every token minted so far unverifiable. Creating the key
+ * takes a second or two of CPU (RSA key generation): only `web-token`, which mints, creates it;
+ * the STS only reads it (readOidcKey), so the gateway it shares a process with never stalls on it.
  */
 export function ensureOidcKey(file: string): OidcIssuerKey {
+  return readOidcKey(file) ?? createOidcKey(file);
+}
+
+/** The issuer key in `file`, or undefined when there is none yet (no token was ever minted). */
+export function readOidcKey(file: string): OidcIssuerKey | undefined {
   try {
     const fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
     try {
@@ -78,7 +85,11 @@ export function ensureOidcKey(file: string): OidcIssuerKey {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ELOOP') throw new Error(`${file} is a symbolic link; the OIDC issuer key is kept only in a regular file`);
     if (code !== 'ENOENT') throw error;
+    return undefined;
   }
+}
+
+function createOidcKey(file: string): OidcIssuerKey {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   try {

@@ -66,7 +66,7 @@ import { knownOidcProviders, oidcProvidersOfStack, providerArn, providerHost, ty
 import type { LoadedStack } from './load-stack';
 import type { RoleDefinition } from './load-roles';
 import { checkPackedPolicySize, packedPolicySize } from './packed-policy';
-import { decodeJwt, discoveryDocument, ensureOidcKey, jwks, LOCAL_ISSUER_URL, signedBy, type OidcIssuerKey } from './oidc-issuer';
+import { decodeJwt, discoveryDocument, jwks, readOidcKey, LOCAL_ISSUER_URL, signedBy, type OidcIssuerKey } from './oidc-issuer';
 import { mintSession, type SessionCredentials } from './session-tokens';
 import { checkDuration, parseAssumeRole, StsError, validationError } from './sts-query';
 import { isoSeconds, STS_NAMESPACE, xmlEscape } from './sts-xml';
@@ -286,13 +286,17 @@ export function webIdentityXml(
 /** Issuer keys by file: read (or created) once per STS process. */
 const issuerKeys = new Map<string, OidcIssuerKey>();
 
-/** The local issuer's key in `file` (created when absent), cached; undefined without a file. */
+/**
+ * The local issuer's key in `file`, cached once read; undefined without a file or before
+ * `web-token` first created it (then no token can verify: nothing was minted). Never created
+ * here: RSA key generation would stall the gateway this STS shares a process with.
+ */
 export function localIssuerKey(file: string | undefined): OidcIssuerKey | undefined {
   if (file === undefined) return undefined;
   let key = issuerKeys.get(file);
   if (!key) {
-    key = ensureOidcKey(file);
-    issuerKeys.set(file, key);
+    key = readOidcKey(file);
+    if (key) issuerKeys.set(file, key);
   }
   return key;
 }
@@ -328,6 +332,9 @@ export function answerWebIdentity(parameters: ReadonlyMap<string, string>, req: 
 export function wellKnownDocument(method: string, rawPath: string, oidcKeyFile: string | undefined, baseUrl: string): string | undefined {
   if (method !== 'GET' || oidcKeyFile === undefined) return undefined;
   if (rawPath === '/.well-known/openid-configuration') return `${JSON.stringify(discoveryDocument(baseUrl), null, 2)}\n`;
-  if (rawPath === '/.well-known/jwks') return `${JSON.stringify(jwks(localIssuerKey(oidcKeyFile) as OidcIssuerKey), null, 2)}\n`;
+  if (rawPath === '/.well-known/jwks') {
+    const key = localIssuerKey(oidcKeyFile);
+    return `${JSON.stringify(key ? jwks(key) : { keys: [] }, null, 2)}\n`;
+  }
   return undefined;
 }

@@ -46,12 +46,13 @@ for (const [type, byName] of Object.entries<Record<string, unknown>>(extra.resou
 const key = randomBytes(32);
 let stack: LoadedStack;
 let gateway: LocalGateway;
+const log: string[] = [];
 let url: string;
 
 beforeAll(async () => {
   const loaded = modelOf(tf, 'dev', stackDir);
   stack = { ...loaded, integration: { ...loaded.integration, bundleFile: path.join(FIXTURES, 'echo-event.mjs') } };
-  gateway = new LocalGateway({ stack, keys: new Map(), port: 0, sessionKey: key, workers: 1, log: () => undefined, functionLog: () => undefined });
+  gateway = new LocalGateway({ stack, keys: new Map(), port: 0, sessionKey: key, workers: 1, log: (line) => log.push(line), functionLog: () => undefined });
   url = await gateway.listen();
 });
 afterAll(async () => {
@@ -118,6 +119,8 @@ describe('assumed-role sessions', () => {
     expect((await call({ ...session, accessKeyId: mint().accessKeyId }, '/hello')).status).toBe(403);
     const foreign = mintSession(randomBytes(32), { roleArn: ROLE_ARN, sessionName: 'x', issuedAt: Date.now(), expiresAt: Date.now() + 60_000, sessionPolicies: [], tags: {} });
     expect((await call(foreign, '/hello')).errorType).toBe('UnrecognizedClientException');
+    // The log says where such a token comes from (another gateway's key, or a client's cache).
+    expect(JSON.parse(log.at(-1)!)).toMatchObject({ errorType: 'UnrecognizedClientException', hint: expect.stringContaining('~/.aws/cli/cache') });
   });
 
   it('an expired token is refused with ExpiredTokenException', async () => {

@@ -23,7 +23,7 @@ import { randomChunk } from './random-pool';
 import { checkRequestPath } from './request-path';
 import { accountIdentities } from './account-identities';
 import { answerInFlight, refusedHead } from './client-errors';
-import { SessionCallers } from './session-callers';
+import { FOREIGN_SESSION_HINT, SessionCallers } from './session-callers';
 import type { SessionClaims } from './session-tokens';
 import { verifySignature } from './verify-signature';
 
@@ -102,6 +102,8 @@ export interface GatewayNote {
   readonly errorType?: string;
   /** For a request IAM denied: the invoker, and why (the deciding statement or the nearest miss). */
   readonly authorization?: string;
+  /** Where a refused credential likely came from, when the log can tell (a foreign session token). */
+  readonly hint?: string;
 }
 
 /** The port asked for is taken; the message says what to do. */
@@ -326,7 +328,8 @@ export class LocalGateway {
     this.logAccess(served, req, { requestId, requestTime, started, method, rawPath, routeKey, response, caller, gatewayError, integration: trace.facts });
     const errorType = response.headers['x-amzn-errortype'] as string | undefined;
     if (errorType !== undefined || denial !== undefined) {
-      this.options.log?.(JSON.stringify({ requestId, errorType, authorization: denial } satisfies GatewayNote));
+      const foreignSession = errorType === 'UnrecognizedClientException' && (req.headers['x-amz-security-token'] !== undefined || /(?:^|&)X-Amz-Security-Token=/i.test(rawQuery));
+      this.options.log?.(JSON.stringify({ requestId, errorType, authorization: denial, ...(foreignSession ? { hint: FOREIGN_SESSION_HINT } : {}) } satisfies GatewayNote));
     }
   }
 

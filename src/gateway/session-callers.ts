@@ -21,6 +21,12 @@ import { isSessionAccessKeyId, openSession, type SessionClaims } from './session
 /** An IAM user signing with GetSessionToken credentials: the user, and when its token was issued. */
 export type UserSessionPrincipal = IamUserPrincipal & { readonly tokenIssueTime: Date };
 
+/**
+ * For log lines (the gateway's and the STS's) when a request's session token does not open: it was
+ * sealed with another session key.
+ */
+export const FOREIGN_SESSION_HINT = "a session token this gateway did not issue: from another npm start, an earlier .iam-http-api/session-key, or a client's cache such as ~/.aws/cli/cache";
+
 export interface SessionCaller {
   readonly secretAccessKey: string;
   readonly principal: Principal;

@@ -22,6 +22,7 @@ import type { Principal } from '../iam/principal';
 import { answerInFlight, refusedHead } from './client-errors';
 import { GatewayError } from './errors';
 import { closeWithoutReading, type LocalGateway } from './server';
+import { FOREIGN_SESSION_HINT } from './session-callers';
 import { answerAssumeRole, type AssumeRoleCaller } from './sts-assume-role';
 import { getSessionToken, parseGetSessionToken } from './sts-get-session-token';
 import { actionOf, missingAuthentication, queryParameters, StsError, stsErrorOf } from './sts-query';
@@ -223,7 +224,7 @@ export class StsServer {
       // A session token this STS cannot open was sealed with another session key: another npm start's,
       // one deleted since, or kept by a client's cache (the AWS CLI's ~/.aws/cli/cache) from before.
       const foreignSession = sts.code === 'InvalidClientTokenId' && (req.headers['x-amz-security-token'] !== undefined || /(^|&)X-Amz-Security-Token=/i.test(rawQuery));
-      this.options.log?.(`sts ${action} ${caller} ${sts.status} ${sts.code}${foreignSession ? ' (a session token this gateway did not issue: from another npm start, an earlier .iam-http-api/session-key, or a client\'s cache such as ~/.aws/cli/cache)' : ''}`);
+      this.options.log?.(`sts ${action} ${caller} ${sts.status} ${sts.code}${foreignSession ? ` (${FOREIGN_SESSION_HINT})` : ''}`);
     }
   }
 

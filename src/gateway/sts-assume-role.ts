@@ -102,7 +102,12 @@ export function answerAssumeRole(caller: AssumeRoleCaller, parameters: ReadonlyM
     }
   }
 
-  const chained = principal.type === 'AssumedRole';
+  // Role chaining's one-hour cap applies to any caller with temporary credentials, a user's own
+  // (GetSessionToken) included. AWS's pages do not say so for GetSessionToken credentials; users
+  // report STS answering them "The requested DurationSeconds exceeds the 1 hour session limit for
+  // roles assumed by role chaining" (github.com/mmmorris1975/aws-runas/issues/11,
+  // github.com/99designs/aws-vault/issues/263): the stricter reading.
+  const chained = principal.type === 'AssumedRole' || principal.tokenIssueTime !== undefined;
   const durationSeconds = request.durationSeconds ?? 3600;
   checkDuration(durationSeconds, role.maxSessionDurationSeconds, chained);
   const passed = request.policy !== undefined || request.policyArns.length > 0 || Object.keys(session.tags).length > 0;

@@ -27,6 +27,12 @@ describe('the issuer key', () => {
     const created = ensureOidcKey(file);
     expect(readOidcKey(file)?.kid).toBe(created.kid);
     expect(localIssuerKey(file)?.kid).toBe(created.kid);
+    // Deleting the file invalidates every token at once, while the STS runs; a new key is read.
+    fs.rmSync(file);
+    expect(localIssuerKey(file)).toBeUndefined();
+    const renewed = ensureOidcKey(file);
+    expect(renewed.kid).not.toBe(created.kid);
+    expect(localIssuerKey(file)?.kid).toBe(renewed.kid);
   });
 
   it('is created once beside the credentials file, mode 0600, and reused', () => {

@@ -307,6 +307,18 @@ describe('npm start\'s hint for the GitHub roles', () => {
 });
 
 describe('verifyWebIdentityToken, providers', () => {
+  it('each role is decided with the provider its own trust policy names by ARN, whatever other roles name', async () => {
+    const { assumeRoleWithWebIdentity } = await import('../../src/gateway/sts-web-identity');
+    const trustOf = (account: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Federated: `arn:aws:iam::${account}:oidc-provider/token.actions.githubusercontent.com` }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' } } }] });
+    const roleOf = (name: string, account: string) => ({ address: name, accountId: '123456789012', name, path: '/', arn: `arn:aws:iam::123456789012:role/${name}`, roleId: `AROA${name.toUpperCase().padEnd(17, 'X')}`, tags: {}, maxSessionDurationSeconds: 3600, assumeRolePolicy: trustOf(account), identityPolicies: [] });
+    const roles = [roleOf('ci-a', '111111111111'), roleOf('ci-b', '222222222222')];
+    const local = { ...stack, roles, oidcProviders: [] };
+    for (const [role, account] of [[roles[0]!, '111111111111'], [roles[1]!, '222222222222']] as const) {
+      const answer = assumeRoleWithWebIdentity(new Map([['RoleArn', role.arn], ['RoleSessionName', 'gh'], ['WebIdentityToken', token()]]), { stack: local, stackProviders: [], issuerKey: key, sessionKey: Buffer.alloc(32, 1), now: new Date(), sourceIp: '127.0.0.1' }, 'rid');
+      expect(tag(answer.xml, 'Provider')).toBe(`arn:aws:iam::${account}:oidc-provider/token.actions.githubusercontent.com`);
+    }
+  });
+
   it('a provider of the stack whose keys the local STS does not have: "Couldn\'t retrieve verification key"', async () => {
     const { verifyWebIdentityToken } = await import('../../src/gateway/sts-web-identity');
     const eks = { url: 'https://oidc.eks.us-east-1.amazonaws.com/id/ABC', arn: 'arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC', clientIds: ['sts.amazonaws.com'], address: 'eks' };

@@ -58,6 +58,7 @@
  * OpenID Connect ID tokens"). PolicyArns and PackedPolicySize as AssumeRole has them
  * (sts-assume-role.ts, packed-policy.ts).
  */
+import * as fs from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { PolicyDocument } from '../iam/principal';
 import type { ContextValue } from '../iam/decide';
@@ -196,11 +197,15 @@ export function assumeRoleWithWebIdentity(parameters: ReadonlyMap<string, string
   // The role's account decides which providers count ("in your account"); an ARN that names no
   // account is checked against the stack's.
   const accountId = /^arn:aws[\w-]*:iam::(\d{12}):role\//.exec(request.roleArn)?.[1] ?? stack.accountId;
-  const providers = knownOidcProviders(facts.stackProviders, roles.map((r) => r.assumeRolePolicy));
+  // Providers the stack defines, and one the asked role's own trust policy names by ARN
+  // (githubOidc.providerArn): not those other roles name, or which role may be assumed would depend
+  // on the others' trust policies (found by review: a second role naming another account's
+  // provider was refused, because the first role's provider was found first).
+  const role = roles.find((r) => r.arn === request.roleArn);
+  const providers = knownOidcProviders(facts.stackProviders, role ? [role.assumeRolePolicy] : []);
   const verified = verifyWebIdentityToken(request.token, { accountId, providers, issuerKey: facts.issuerKey, now });
   const { provider, subject, audience } = verified;
 
-  const role = roles.find((r) => r.arn === request.roleArn);
   if (!role) {
     facts.log?.(`sts ${WEB_IDENTITY_ACTION} ${subject} denied: ${request.roleArn} is not a role of the stack`);
     throw denied();
@@ -283,8 +288,8 @@ export function webIdentityXml(
     + `</${WEB_IDENTITY_ACTION}Response>\n`;
 }
 
-/** Issuer keys by file: read (or created) once per STS process. */
-const issuerKeys = new Map<string, OidcIssuerKey>();
+/** Issuer keys by file, with the file's identity when read: re-read when the file changes. */
+const issuerKeys = new Map<string, { readonly stamp: string; readonly key: OidcIssuerKey }>();
 
 /**
  * The local issuer's key in `file`, cached once read; undefined without a file or before
@@ -293,11 +298,21 @@ const issuerKeys = new Map<string, OidcIssuerKey>();
  */
 export function localIssuerKey(file: string | undefined): OidcIssuerKey | undefined {
   if (file === undefined) return undefined;
-  let key = issuerKeys.get(file);
-  if (!key) {
-    key = readOidcKey(file);
-    if (key) issuerKeys.set(file, key);
+  // "Delete the file to invalidate every token" holds while the STS runs: the file is checked on
+  // each use (a stat, microseconds); a deleted key verifies nothing, a new one is read.
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    issuerKeys.delete(file);
+    return undefined;
   }
+  const stamp = `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+  const cached = issuerKeys.get(file);
+  if (cached?.stamp === stamp) return cached.key;
+  const key = readOidcKey(file);
+  if (key) issuerKeys.set(file, { stamp, key });
+  else issuerKeys.delete(file);
   return key;
 }
 

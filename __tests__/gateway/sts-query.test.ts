@@ -50,8 +50,16 @@ describe('parseAssumeRole', () => {
   it('reads every parameter', () => {
     expect(parseAssumeRole(params({
       RoleArn: ROLE, RoleSessionName: 'alice@example.com', DurationSeconds: '900', ExternalId: 'ext:1/2', SourceIdentity: 'alice',
-      Policy: '{"Version":"2012-10-17","Statement":[]}', 'Tags.member.1.Key': 'team', 'Tags.member.1.Value': 'red', 'Tags.member.2.Key': 'cost', 'Tags.member.2.Value': '',
-    }))).toEqual({ roleArn: ROLE, roleSessionName: 'alice@example.com', durationSeconds: 900, externalId: 'ext:1/2', sourceIdentity: 'alice', policy: { Version: '2012-10-17', Statement: [] }, tags: { team: 'red', cost: '' }, transitiveTagKeys: [], policyArns: [] });
+      Policy: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*"}]}', 'Tags.member.1.Key': 'team', 'Tags.member.1.Value': 'red', 'Tags.member.2.Key': 'cost', 'Tags.member.2.Value': '',
+    }))).toEqual({ roleArn: ROLE, roleSessionName: 'alice@example.com', durationSeconds: 900, externalId: 'ext:1/2', sourceIdentity: 'alice', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: '*' }] }, tags: { team: 'red', cost: '' }, transitiveTagKeys: [], policyArns: [] });
+  });
+
+  it('a session policy IAM would reject is MalformedPolicyDocument, not a session that can do nothing', () => {
+    const ask = (policy: string) => thrown(() => parseAssumeRole(params({ RoleArn: ROLE, RoleSessionName: 'ab', Policy: policy })));
+    expect(ask('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"*"}]}')).toMatchObject({ status: 400, code: 'MalformedPolicyDocument', message: expect.stringMatching(/^The policy document is malformed: statement 0: .*Principal/) });
+    expect(ask('{"Version":"2012-10-17","Statement":[{"Effect":"Allowed","Action":"execute-api:Invoke","Resource":"*"}]}')).toMatchObject({ code: 'MalformedPolicyDocument' });
+    expect(ask('{"Version":"2012-10-17","Bogus":1,"Statement":[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*"}]}')).toMatchObject({ code: 'MalformedPolicyDocument' });
+    expect(ask('not json')).toMatchObject({ code: 'MalformedPolicyDocument', message: 'The policy is not in the valid JSON format.' });
   });
 
   it('PolicyArns.member.N.arn and TransitiveTagKeys.member.N, in N\'s order', () => {

@@ -29,6 +29,7 @@
  * Unconfirmed (our choice, same form): the text for a DurationSeconds that is not a number, and
  * MalformedPolicyDocument's text for a Policy that is not JSON.
  */
+import { compilePolicy } from '../iam/parse-policy';
 import type { PolicyDocument } from '../iam/principal';
 import type { GatewayError } from './errors';
 
@@ -184,6 +185,11 @@ export function parseAssumeRole(parameters: ReadonlyMap<string, string>): Assume
     } catch {
       throw new StsError(400, 'MalformedPolicyDocument', 'The policy is not in the valid JSON format.');
     }
+    // A session policy IAM would reject (a Principal, an unknown element, a bad Effect...) is refused
+    // as AWS refuses it, not accepted as a policy that grants nothing (found by review). AWS's text
+    // varies by problem and is unconfirmed beyond the code: the project's own description follows.
+    const problems = compilePolicy({ name: 'Policy', source: 'session policy', document: policy }).errors;
+    if (problems.length > 0) throw new StsError(400, 'MalformedPolicyDocument', `The policy document is malformed: ${problems[0]}`);
   }
   return {
     roleArn: roleArn as string,

@@ -561,7 +561,7 @@ describe('iam-http-api with temporary credentials (a local gateway with its STS;
       stdout: pretty({ message: 'The security token included in the request is invalid.' }),
       stderr: 'HTTP/1.1 403 Forbidden\n' +
         `The API does not accept the session token of ${values.AWS_ACCESS_KEY_ID} (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY): it was not issued by this API's STS, or it was altered. ` +
-        'Local sessions come from the local gateway\'s STS (a restart of npm start keeps them; deleting .iam-http-api/session-key ends them all); a deployed API takes AWS\'s.\n',
+        'Local sessions come from the local gateway\'s STS (a restart of npm start keeps them; deleting .iam-http-api/session-key and restarting it ends them all); a deployed API takes AWS\'s.\n',
     });
     const expired = hint({
       status: 403, errorType: 'ExpiredTokenException', message: 'The security token included in the request is expired', method: 'GET', url: new URL(`${gw.url}/hello`),

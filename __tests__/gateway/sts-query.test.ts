@@ -54,6 +54,13 @@ describe('parseAssumeRole', () => {
     }))).toEqual({ roleArn: ROLE, roleSessionName: 'alice@example.com', durationSeconds: 900, externalId: 'ext:1/2', sourceIdentity: 'alice', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: '*' }] }, tags: { team: 'red', cost: '' }, transitiveTagKeys: [], policyArns: [] });
   });
 
+  it('session tag keys and values may not begin with aws:', () => {
+    const ask = (key: string, value: string) => thrown(() => parseAssumeRole(params({ RoleArn: ROLE, RoleSessionName: 'ab', 'Tags.member.1.Key': key, 'Tags.member.1.Value': value })));
+    expect(ask('aws:Team', 'red')).toMatchObject({ status: 400, code: 'InvalidParameterValue', message: 'The session tag key "aws:Team" begins with aws:, a prefix reserved for AWS internal use.' });
+    expect(ask('Team', 'AWS:red')).toMatchObject({ status: 400, code: 'InvalidParameterValue', message: 'The session tag value "AWS:red" begins with aws:, a prefix reserved for AWS internal use.' });
+    expect(parseAssumeRole(params({ RoleArn: ROLE, RoleSessionName: 'ab', 'Tags.member.1.Key': 'team', 'Tags.member.1.Value': 'uses aws:x' })).tags).toEqual({ team: 'uses aws:x' });
+  });
+
   it('a session policy IAM would reject is MalformedPolicyDocument, not a session that can do nothing', () => {
     const ask = (policy: string) => thrown(() => parseAssumeRole(params({ RoleArn: ROLE, RoleSessionName: 'ab', Policy: policy })));
     expect(ask('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"*"}]}')).toMatchObject({ status: 400, code: 'MalformedPolicyDocument', message: expect.stringMatching(/^The policy document is malformed: statement 0: .*Principal/) });

@@ -94,7 +94,7 @@ export function hint(input: HintInput): string | undefined {
     return `The session of ${who} expired${when}: get new temporary credentials (assume the role again: --role-arn, a role profile, or iam-http-api keys --role NAME --env).`;
   }
   if (errorType === 'UnrecognizedClientException' && credentials.sessionToken) {
-    return `The API does not accept the session token of ${who}: it was not issued by this API's STS, or it was altered. Local sessions come from the local gateway's STS (a restart of npm start keeps them; deleting .iam-http-api/session-key ends them all); a deployed API takes AWS's.`;
+    return `The API does not accept the session token of ${who}: it was not issued by this API's STS, or it was altered. Local sessions come from the local gateway's STS (a restart of npm start keeps them; deleting .iam-http-api/session-key and restarting it ends them all); a deployed API takes AWS's.`;
   }
   if (errorType === 'UnrecognizedClientException') {
     return `The API does not know the access key ${who}. Sign with the keys of the API you call: a local gateway's are in its credentials file (iam-http-api keys), a deployed stack's are its Terraform outputs (iam-http-api keys --stack NAME).`;

@@ -155,7 +155,8 @@ export function sessionKeyPath(credentialsFile: string): string {
 
 /**
  * The session key in `file` (base64, one line), created (0600, never through a link) when
- * there is none. Deleting the file invalidates every session issued so far.
+ * there is none. Deleting the file invalidates every session issued so far, from the next start
+ * on: a running gateway keeps the key it read.
  */
 export function ensureSessionKey(file: string): Buffer {
   try {

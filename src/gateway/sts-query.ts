@@ -164,6 +164,13 @@ export function parseAssumeRole(parameters: ReadonlyMap<string, string>): Assume
       if (Object.keys(tags).some((k) => k.toLowerCase() === key.toLowerCase())) {
         throw new StsError(400, 'InvalidParameterValue', 'Duplicate tag keys found. Please note that Tag keys are case insensitive.');
       }
+      // "You cannot create a tag key or value that begins with the text aws:. This tag prefix is
+      // reserved for AWS internal use." (IAM User Guide, "Rules for tagging in IAM and AWS STS",
+      // which covers assume-role sessions.) STS's code and text for it are unconfirmed: ours; the
+      // prefix is compared regardless of case, the stricter reading.
+      for (const [what, text] of [['key', key], ['value', tagValue]] as const) {
+        if (text.toLowerCase().startsWith('aws:')) throw new StsError(400, 'InvalidParameterValue', `The session tag ${what} "${text}" begins with aws:, a prefix reserved for AWS internal use.`);
+      }
       tags[key] = tagValue;
     }
   }

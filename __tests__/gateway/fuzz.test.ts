@@ -16,6 +16,7 @@ import fc from 'fast-check';
 import type { InvokerKey } from '../../src/gateway/credentials';
 import { startTestGateway, type TestGateway } from '../support/gateway';
 import { send, smithySign } from '../support/smithy-sign';
+import { RequestBudget, sendRaw, type RawHttpRequest, type RawReply } from '../support/raw-http';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
 const MAX_REQUESTS = 10_000;
@@ -37,55 +38,6 @@ interface RawRequest {
   readonly body?: string;
 }
 
-interface RawReply {
-  readonly status: number;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly rawHeaders: readonly string[];
-  readonly body: Buffer;
-}
-
-/** Counts requests and refuses past the budget (fc.pre then skips the run, so shrinking stops). */
-class RequestBudget {
-  public sent = 0;
-  /** Property → 'status errorType' → count, for the summary line. */
-  public readonly outcomes = new Map<string, Map<string, number>>();
-
-  public constructor(private readonly max: number) {}
-
-  public take(): boolean {
-    if (this.sent >= this.max) return false;
-    this.sent += 1;
-    return true;
-  }
-
-  public record(property: string, reply: RawReply): void {
-    const outcome = `${reply.status}${reply.headers['x-amzn-errortype'] ? ` ${String(reply.headers['x-amzn-errortype'])}` : ''}`;
-    const counts = this.outcomes.get(property) ?? new Map<string, number>();
-    counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
-    this.outcomes.set(property, counts);
-  }
-
-  public summary(): string {
-    return [...this.outcomes].map(([property, counts]) => `${property} ${JSON.stringify(Object.fromEntries([...counts].sort()))}`).join('; ');
-  }
-}
-
-function sendRaw(agent: http.Agent, port: number, request: RawRequest): Promise<RawReply> {
-  return new Promise((resolve, reject) => {
-    const headers = request.headers as http.OutgoingHttpHeaders;
-    const req = http.request({ host: '127.0.0.1', port, method: request.method, path: request.path, headers, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    // A Buffer, not a string: Node writes the head together with a string body in the body's
-    // encoding (UTF-8), which would re-encode the latin1 header bytes above 0x7F.
-    req.end(request.body === undefined ? undefined : Buffer.from(request.body, 'utf8'));
-  });
-}
-
 /**
  * Node's client frames a DELETE/GET body by nothing unless told its length, so the server would
  * read the body as a second, malformed request: every body goes with its Content-Length.
@@ -93,6 +45,11 @@ function sendRaw(agent: http.Agent, port: number, request: RawRequest): Promise<
 function framed(request: RawRequest): RawRequest {
   if (request.body === undefined) return request;
   return { ...request, headers: { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) } };
+}
+
+/** The request as sent: its body as UTF-8 bytes. */
+function wire(request: RawRequest): RawHttpRequest {
+  return { ...request, body: request.body === undefined ? undefined : Buffer.from(request.body, 'utf8') };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -478,8 +435,8 @@ describe('local gateway under malformed requests (fast-check, bounded)', () => {
   /** Sends one generated request and checks the reply; a run past the budget is skipped. */
   async function check(property: string, request: RawRequest): Promise<void> {
     fc.pre(budget.take());
-    const reply = await sendRaw(agent, port, framed(request));
-    budget.record(property, reply);
+    const reply = await sendRaw(agent, port, wire(framed(request)));
+    budget.record(property, `${reply.status}${reply.headers['x-amzn-errortype'] ? ` ${String(reply.headers['x-amzn-errortype'])}` : ''}`);
     expectApiGatewayAnswer(request, reply, secrets);
   }
 
@@ -515,7 +472,7 @@ describe('local gateway under malformed requests (fast-check, bounded)', () => {
     { what: "request line and headers over 16 KB (Node's --max-http-header-size)", status: 431, request: { method: 'GET', path: '/items', headers: { authorization: ['A'.repeat(9000), 'B'.repeat(9000)] } } },
   ])("below the pipeline: $what → $status with a JSON message and a request id", async ({ request, status }) => {
     expect(budget.take()).toBe(true);
-    const reply = await sendRaw(agent, port, request);
+    const reply = await sendRaw(agent, port, wire(request));
     expect(reply.status).toBe(status);
     expect(reply.headers['apigw-requestid']).toEqual(expect.any(String));
     expect(JSON.parse(reply.body.toString())).toEqual({ message: status === 400 ? 'Bad Request' : 'Request Header Fields Too Large' });

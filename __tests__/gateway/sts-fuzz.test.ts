@@ -19,6 +19,7 @@
  * Reproducible: runs derive from FUZZ_SEED; a failure names the seed. At most MAX_REQUESTS requests.
  */
 import * as http from 'node:http';
+import { RequestBudget, sendRaw, type RawReply } from '../support/raw-http';
 import * as net from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
 import { Hash } from '@smithy/hash-node';
@@ -72,50 +73,15 @@ interface RawRequest {
   readonly body?: Buffer;
 }
 
-interface RawReply {
-  readonly status: number;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly rawHeaders: readonly string[];
-  readonly body: Buffer;
+/** What a request came to, for the summary line: status and STS's error code, or what kind of answer it was. */
+function outcomeOf(request: RawRequest, reply: RawReply): string {
+  const code = reply.status >= 300 ? xmlTag(reply.body.toString('utf8'), 'Code') : undefined;
+  return `${reply.status}${code ? ` ${code}` : request.method === 'HEAD' ? ' (HEAD, no body)' : isPreflight(request) ? ' (preflight)' : ''}`;
 }
 
-class RequestBudget {
-  public sent = 0;
-  public readonly outcomes = new Map<string, Map<string, number>>();
-
-  public constructor(private readonly max: number) {}
-
-  public take(): boolean {
-    if (this.sent >= this.max) return false;
-    this.sent += 1;
-    return true;
-  }
-
-  public record(property: string, request: RawRequest, reply: RawReply): void {
-    const code = reply.status >= 300 ? xmlTag(reply.body.toString('utf8'), 'Code') : undefined;
-    const outcome = `${reply.status}${code ? ` ${code}` : request.method === 'HEAD' ? ' (HEAD, no body)' : isPreflight(request) ? ' (preflight)' : ''}`;
-    const counts = this.outcomes.get(property) ?? new Map<string, number>();
-    counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
-    this.outcomes.set(property, counts);
-  }
-
-  public summary(): string {
-    return [...this.outcomes].map(([property, counts]) => `${property} ${JSON.stringify(Object.fromEntries([...counts].sort()))}`).join('; ');
-  }
-}
-
-function sendRaw(agent: http.Agent | false, port: number, request: RawRequest): Promise<RawReply> {
-  return new Promise((resolve, reject) => {
-    const headers = { ...request.headers, ...(request.body !== undefined ? { 'content-length': String(request.body.length) } : {}) } as http.OutgoingHttpHeaders;
-    const req = http.request({ host: '127.0.0.1', port, method: request.method, path: request.path, headers, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(request.body);
-  });
+/** Every body goes with its Content-Length. */
+function framed(request: RawRequest): RawRequest {
+  return request.body === undefined ? request : { ...request, headers: { ...request.headers, 'content-length': String(request.body.length) } };
 }
 
 /** The request line and headers as sent, in bytes (what STS_MAX_HEADER_BYTES bounds). */
@@ -512,8 +478,8 @@ describe('local STS under hostile clients (fast-check, bounded)', () => {
 
   async function check(property: string, request: RawRequest): Promise<void> {
     fc.pre(budget.take());
-    const reply = await sendRaw(agent, stsPort, request);
-    budget.record(property, request, reply);
+    const reply = await sendRaw(agent, stsPort, framed(request));
+    budget.record(property, outcomeOf(request, reply));
     const problems = problemsWith(request, reply, secrets);
     if (problems.length > 0) {
       throw new Error(`${problems.join('; ')}: ${request.method} ${request.path.slice(0, 200)} → ${reply.status} ${JSON.stringify(reply.headers)} ${JSON.stringify(reply.body.toString('utf8').slice(0, 400))}`);

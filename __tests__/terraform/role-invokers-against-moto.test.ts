@@ -124,11 +124,7 @@ describeWithOfflineTools('role invokers with real terraform against moto', () =>
 
   it('a second stack in the account references that provider by ARN: its role applies and plans clean, and its destroy leaves the provider', async () => {
     const target = '-target=aws_iam_role.invoker_releaser';
-    const run = async (args: string[]) => {
-      const result = await second!.run(args);
-      if (result.code !== 0) throw new Error(`terraform ${args.join(' ')}: ${result.stderr.slice(-2000)}${result.stdout.slice(-2000)}`);
-      return result;
-    };
+    const run = (args: string[]): Promise<void> => runStep(second, args);
     expect(JSON.stringify(readStackJson(second!.workDir).resource)).not.toContain('aws_iam_openid_connect_provider');
     await run(['init', '-input=false']);
     secondApplied = true;
